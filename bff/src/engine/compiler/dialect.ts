@@ -1,0 +1,109 @@
+/**
+ * What differs between SQL engines. The compiler core (compile.ts) writes
+ * PQL semantics in terms of these operations only, so that a server dialect
+ * (PostgreSQL first) can follow DuckDB without touching the core.
+ *
+ * Every method returns SQL text built from SQL text: user values never reach
+ * here except as placeholders produced by `ParamList.add`.
+ */
+import type { PqlType } from '@seg/shared';
+
+export type SqlScalarType = 'BOOLEAN' | 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'DATE' | 'TIMESTAMP';
+
+export type DatePart = 'year' | 'month' | 'day';
+
+/** A one-argument lambda body builder: receives the SQL of the element variable. */
+export type LambdaBody = (element: string) => string;
+
+export interface SqlDialect {
+  readonly name: string;
+  quoteIdent(name: string): string;
+  /** The placeholder of the n-th (1-based) bound parameter, cast to its type. */
+  placeholder(index: number, type: SqlScalarType): string;
+  sqlType(type: PqlType): SqlScalarType | undefined;
+
+  /** A field of a struct-typed value. */
+  structField(struct: string, name: string): string;
+  listLiteral(items: readonly string[]): string;
+
+  // lists (PQL lists are engine lists/arrays; a missing list is NULL)
+  listLength(list: string): string;
+  listElement(list: string, oneBasedIndex: string): string;
+  listFilter(list: string, body: LambdaBody): string;
+  listTransform(list: string, body: LambdaBody): string;
+  /** Transform with the 1-based position as a second lambda argument. */
+  listTransformIndexed(list: string, body: (element: string, index: string) => string): string;
+  listContains(list: string, value: string): string;
+  listHasAll(list: string, sub: string): string;
+  listHasAny(a: string, b: string): string;
+  /** Sorts ascending or descending; NULL elements last. Structs sort field by field. */
+  listSort(list: string, descending: boolean): string;
+  listSlice(list: string, from1: string, to1: string): string;
+  listSum(list: string): string;
+  listAvg(list: string): string;
+  listMin(list: string): string;
+  listMax(list: string): string;
+  listAnyTrue(list: string): string;
+  listFlatten(list: string): string;
+  /** Distinct non-null elements, in no particular order. */
+  listDistinctUnordered(list: string): string;
+  /** 1-based position of the first element equal to value, 0 when absent. */
+  listPosition(list: string, value: string): string;
+  structPack(fields: readonly (readonly [string, string])[]): string;
+
+  // maps
+  mapGet(map: string, key: string): string;
+  mapKeys(map: string): string;
+  mapCount(map: string): string;
+  mapFromEntries(entries: string): string;
+
+  // strings
+  like(text: string, pattern: string): string;
+  regexMatches(text: string, regex: string): string;
+  regexExtract(text: string, regex: string, group: string): string;
+  startsWith(text: string, prefix: string): string;
+  endsWith(text: string, suffix: string): string;
+  contains(text: string, part: string): string;
+  lower(text: string): string;
+  toText(value: string): string;
+
+  // time
+  datePart(part: DatePart, temporal: string): string;
+  toTimestamp(date: string): string;
+  /** `timestamp ± amount × unit` with calendar units clamping to the month's end. */
+  addInterval(timestamp: string, amount: string, unit: SqlIntervalUnit): string;
+
+  // aggregates over the rows of a grouped scan
+  countIf(condition: string): string;
+  sumIf(value: string, condition: string): string;
+  avgIf(value: string, condition: string): string;
+  minIf(value: string, condition: string): string;
+  maxIf(value: string, condition: string): string;
+  boolOrIf(value: string, condition: string): string;
+  boolAndIf(value: string, condition: string): string;
+  /** The values, sorted ascending, of the rows meeting the condition. */
+  sortedListIf(value: string, condition: string): string;
+  /** Every row as a list of struct values (the row's `row` expression). */
+  listAll(row: string, orderBy: string): string;
+}
+
+export type SqlIntervalUnit = 'MILLISECOND' | 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY' | 'MONTH' | 'YEAR';
+
+/** Collects bound parameter values; the compiler never pastes a value into SQL text. */
+export class ParamList {
+  readonly values: unknown[] = [];
+  /** Equal values share one placeholder, so equal sub-expressions have equal SQL (and one aggregate). */
+  private readonly placeholders = new Map<string, string>();
+  constructor(private readonly dialect: SqlDialect) {}
+
+  add(value: unknown, type: SqlScalarType): string {
+    const key = `${type}:${typeof value}:${JSON.stringify(value)}`;
+    let placeholder = this.placeholders.get(key);
+    if (!placeholder) {
+      this.values.push(value);
+      placeholder = this.dialect.placeholder(this.values.length, type);
+      this.placeholders.set(key, placeholder);
+    }
+    return placeholder;
+  }
+}

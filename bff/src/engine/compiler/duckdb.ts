@@ -1,0 +1,105 @@
+/** The DuckDB dialect: nested STRUCT/LIST/MAP columns and list lambdas. */
+import type { PqlType } from '@seg/shared';
+import type { SqlDialect, SqlIntervalUnit, SqlScalarType } from './dialect.js';
+
+let lambdaCounter = 0;
+/** Lambda variables must be unique wherever lambdas nest. */
+function freshVar(): string {
+  lambdaCounter = (lambdaCounter + 1) % 1_000_000;
+  return `x${lambdaCounter}`;
+}
+
+export const duckdbDialect: SqlDialect = {
+  name: 'duckdb',
+  quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
+  placeholder: (index, type) => `CAST($${index} AS ${type})`,
+  sqlType(type: PqlType): SqlScalarType | undefined {
+    switch (type.kind) {
+      case 'boolean':
+        return 'BOOLEAN';
+      case 'int':
+        return 'BIGINT';
+      case 'double':
+        return 'DOUBLE';
+      case 'string':
+        return 'VARCHAR';
+      case 'date':
+        return 'DATE';
+      case 'datetime':
+        return 'TIMESTAMP';
+      default:
+        return undefined;
+    }
+  },
+
+  structField(struct, name) {
+    return `struct_extract(${struct}, ${sqlString(name)})`;
+  },
+  listLiteral: (items) => `[${items.join(', ')}]`,
+
+  listLength: (list) => `len(${list})`,
+  listElement: (list, i) => `list_extract(${list}, ${i})`,
+  listFilter(list, body) {
+    const v = freshVar();
+    return `list_filter(${list}, lambda ${v}: ${body(v)})`;
+  },
+  listTransform(list, body) {
+    const v = freshVar();
+    return `list_transform(${list}, lambda ${v}: ${body(v)})`;
+  },
+  listTransformIndexed(list, body) {
+    const v = freshVar();
+    const i = freshVar();
+    return `list_transform(${list}, lambda ${v}, ${i}: ${body(v, i)})`;
+  },
+  listContains: (list, value) => `list_contains(${list}, ${value})`,
+  listHasAll: (list, sub) => `list_has_all(${list}, ${sub})`,
+  listHasAny: (a, b) => `list_has_any(${a}, ${b})`,
+  listSort: (list, descending) =>
+    `list_sort(${list}, '${descending ? 'DESC' : 'ASC'}', 'NULLS LAST')`,
+  listSlice: (list, from, to) => `list_slice(${list}, ${from}, ${to})`,
+  listSum: (list) => `list_sum(${list})`,
+  listAvg: (list) => `list_avg(${list})`,
+  listMin: (list) => `list_min(${list})`,
+  listMax: (list) => `list_max(${list})`,
+  listAnyTrue: (list) => `list_bool_or(${list})`,
+  listFlatten: (list) => `flatten(${list})`,
+  listDistinctUnordered: (list) => `list_distinct(${list})`,
+  listPosition: (list, value) => `coalesce(list_position(${list}, ${value}), 0)`,
+  structPack: (fields) =>
+    `struct_pack(${fields.map(([k, v]) => `${duckdbDialect.quoteIdent(k)} := ${v}`).join(', ')})`,
+
+  mapGet: (map, key) => `element_at(${map}, ${key})[1]`,
+  mapKeys: (map) => `list_sort(map_keys(${map}))`,
+  mapCount: (map) => `cardinality(${map})`,
+  mapFromEntries: (entries) => `map_from_entries(${entries})`,
+
+  like: (text, pattern) => `(${text} LIKE ${pattern})`,
+  regexMatches: (text, regex) => `regexp_matches(${text}, ${regex})`,
+  regexExtract: (text, regex, group) =>
+    `CASE WHEN regexp_matches(${text}, ${regex}) THEN regexp_extract(${text}, ${regex}, CAST(${group} AS INTEGER)) END`,
+  startsWith: (text, prefix) => `starts_with(${text}, ${prefix})`,
+  endsWith: (text, suffix) => `suffix(${text}, ${suffix})`,
+  contains: (text, part) => `contains(${text}, ${part})`,
+  lower: (text) => `lower(${text})`,
+  toText: (value) => `CAST(${value} AS VARCHAR)`,
+
+  datePart: (part, t) => `${part}(${t})`,
+  toTimestamp: (date) => `CAST(${date} AS TIMESTAMP)`,
+  addInterval: (ts, amount, unit: SqlIntervalUnit) => `(${ts} + ${amount} * INTERVAL 1 ${unit})`,
+
+  countIf: (c) => `count(*) FILTER (WHERE ${c})`,
+  sumIf: (v, c) => `sum(${v}) FILTER (WHERE ${c})`,
+  avgIf: (v, c) => `avg(${v}) FILTER (WHERE ${c})`,
+  minIf: (v, c) => `min(${v}) FILTER (WHERE ${c})`,
+  maxIf: (v, c) => `max(${v}) FILTER (WHERE ${c})`,
+  boolOrIf: (v, c) => `bool_or(${v}) FILTER (WHERE ${c})`,
+  boolAndIf: (v, c) => `bool_and(${v}) FILTER (WHERE ${c})`,
+  sortedListIf: (v, c) => `list(${v} ORDER BY ${v}) FILTER (WHERE ${c} AND ${v} IS NOT NULL)`,
+  listAll: (row, orderBy) => `list(${row} ORDER BY ${orderBy})`,
+};
+
+/** A SQL string literal for identifiers-as-strings that come from the schema, never from users. */
+function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,9 @@
+import { closeOnSignals, startServer } from './http/start.js';
+
+try {
+  const server = await startServer();
+  await closeOnSignals(server);
+} catch (err) {
+  console.error(`Failed to start the server: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}
