@@ -14,7 +14,9 @@ interface Case {
 }
 
 // The shared reference folder sits beside the repository root (/work/shared next to /work/main).
-const cases = JSON.parse(readFileSync(new URL('../../../shared/conformance/cases.json', import.meta.url), 'utf8')) as {
+const cases = JSON.parse(
+  readFileSync(new URL('../../../shared/conformance/cases.json', import.meta.url), 'utf8'),
+) as {
   valid: Case[];
   invalid: Case[];
 };

@@ -7,17 +7,102 @@ import { format } from '../src/pql/formatter.js';
 import { stripSpans } from '../src/pql/ast.js';
 import { PQL_EXAMPLES } from './fixtures/pql-examples.js';
 
-const cases = JSON.parse(readFileSync(new URL('../../../shared/conformance/cases.json', import.meta.url), 'utf8')) as {
+const cases = JSON.parse(
+  readFileSync(new URL('../../../shared/conformance/cases.json', import.meta.url), 'utf8'),
+) as {
   valid: { pql: string }[];
 };
 const seeds = [...cases.valid.map((c) => c.pql), ...PQL_EXAMPLES.map((e) => e.pql)];
 
 const FRAGMENTS = [
-  'a', 'b.c', 'xEvent', 'this', '$1', '$', '^', '^^.', '(', ')', '[', ']', '{', '}', ',', '.', ':', '=>', '=', '!=', '<', '<=',
-  '>', '>=', '+', '-', '*', '/', '%', '!', '"s"', '"', "'", '`', '1', '2.5', '.5', '5.', '1e3', '99999999999999999999', ' ', '\n',
-  'and', 'or', 'not', 'in', 'notIn', 'like', 'occurs', 'between', 'before', 'after', 'from', 'on', 'this', 'last', 'next',
-  'week', 'days', 'let', 'select', 'exists', 'forall', 'where', 'over', 'sum', 'count', 'chain', 'WHAT', 'WHEN', 'COUNT',
-  'WHERE', 'if', 'date', '#', '“', '”', '\\', '//', '/*', '--', 'today', 'now', 'true', 'null', 'ocurs', '\u{1F3AE}', '\u0000',
+  'a',
+  'b.c',
+  'xEvent',
+  'this',
+  '$1',
+  '$',
+  '^',
+  '^^.',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  ':',
+  '=>',
+  '=',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '!',
+  '"s"',
+  '"',
+  "'",
+  '`',
+  '1',
+  '2.5',
+  '.5',
+  '5.',
+  '1e3',
+  '99999999999999999999',
+  ' ',
+  '\n',
+  'and',
+  'or',
+  'not',
+  'in',
+  'notIn',
+  'like',
+  'occurs',
+  'between',
+  'before',
+  'after',
+  'from',
+  'on',
+  'this',
+  'last',
+  'next',
+  'week',
+  'days',
+  'let',
+  'select',
+  'exists',
+  'forall',
+  'where',
+  'over',
+  'sum',
+  'count',
+  'chain',
+  'WHAT',
+  'WHEN',
+  'COUNT',
+  'WHERE',
+  'if',
+  'date',
+  '#',
+  '“',
+  '”',
+  '\\',
+  '//',
+  '/*',
+  '--',
+  'today',
+  'now',
+  'true',
+  'null',
+  'ocurs',
+  '\u{1F3AE}',
+  '\u0000',
 ];
 
 /** Checks the guarantees of parse on any text; returns whether it parsed cleanly. */
@@ -59,10 +144,22 @@ function check(text: string): boolean {
 }
 
 const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 4 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom(...FRAGMENTS) }),
+  fc.record({
+    kind: fc.constant('delete' as const),
+    at: fc.nat(),
+    length: fc.integer({ min: 1, max: 4 }),
+  }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    text: fc.constantFrom(...FRAGMENTS),
+  }),
   fc.record({ kind: fc.constant('swap' as const), at: fc.nat(), other: fc.nat() }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 12 }) }),
+  fc.record({
+    kind: fc.constant('duplicate' as const),
+    at: fc.nat(),
+    length: fc.integer({ min: 1, max: 12 }),
+  }),
 );
 type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
 
@@ -97,17 +194,25 @@ function mutate(text: string, ms: readonly Mutation[]): string {
 describe('fuzz: parse always returns, with positions inside the text', () => {
   it('mutated conformance cases and §6 examples', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...seeds), fc.array(mutation, { minLength: 1, maxLength: 5 }), (seed, ms) => {
-        check(mutate(seed, ms));
-      }),
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(mutation, { minLength: 1, maxLength: 5 }),
+        (seed, ms) => {
+          check(mutate(seed, ms));
+        },
+      ),
       { numRuns: 3000 },
     );
   }, 120_000);
   it('random token soup', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }), fc.boolean(), (parts, spaced) => {
-        check(parts.join(spaced ? ' ' : ''));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }),
+        fc.boolean(),
+        (parts, spaced) => {
+          check(parts.join(spaced ? ' ' : ''));
+        },
+      ),
       { numRuns: 3000 },
     );
   }, 120_000);
@@ -138,17 +243,22 @@ describe('linearity (work counted, not timed)', () => {
     'long paths': (n) => 'x' + '.y'.repeat(n),
     'stray operators': (n) => '= '.repeat(n),
     'stray closers': (n) => ')'.repeat(n),
-    'quotes': (n) => '"'.repeat(n),
+    quotes: (n) => '"'.repeat(n),
     'curly quotes': (n) => '“'.repeat(n),
     backticks: (n) => '`'.repeat(n),
     'unknown characters': (n) => '# '.repeat(n),
     'misspelt operators': (n) => 'a ocurs '.repeat(n),
-    'filters': (n) => 'xEvent' + '[a]'.repeat(n),
+    filters: (n) => 'xEvent' + '[a]'.repeat(n),
     'nested filters': (n) => 'a[b'.repeat(n),
-    'chain steps': (n) => 'chain(xEvent, timestamp, [' + 'A: WHAT(x) WHEN(today), '.repeat(n) + '])',
+    'chain steps': (n) =>
+      'chain(xEvent, timestamp, [' + 'A: WHAT(x) WHEN(today), '.repeat(n) + '])',
     'quantifier ranges': (n) => 'exists ' + 'e from xs where e, '.repeat(n) + 'f from ys',
     'let bindings': (n) => 'let ' + 'a = 1, '.repeat(n) + 'b = 2 in a',
-    'mutated seeds': (n) => seeds.join(' and ').slice(0, n * 8).replace(/\)/g, ''),
+    'mutated seeds': (n) =>
+      seeds
+        .join(' and ')
+        .slice(0, n * 8)
+        .replace(/\)/g, ''),
   };
   for (const [name, make] of Object.entries(families)) {
     it(name, () => {

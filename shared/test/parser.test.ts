@@ -40,8 +40,14 @@ function recase(text: string, f: (word: string, i: number) => string): string {
   tokens.forEach((t, i) => {
     const prev = tokens[i - 1];
     const afterDot = prev?.kind === 'punct' && (prev.value === '.' || prev.value === '^');
-    const clause = t.kind === 'identifier' && /^(what|when|count|where)$/i.test(t.text) && tokens[i + 1]?.value === '(';
-    if ((t.kind === 'keyword' && !afterDot) || (clause && text.slice(0, t.span.start).includes('chain'))) {
+    const clause =
+      t.kind === 'identifier' &&
+      /^(what|when|count|where)$/i.test(t.text) &&
+      tokens[i + 1]?.value === '(';
+    if (
+      (t.kind === 'keyword' && !afterDot) ||
+      (clause && text.slice(0, t.span.start).includes('chain'))
+    ) {
       out += text.slice(last, t.span.start) + f(t.text, i);
       last = t.span.end;
     }
@@ -58,7 +64,13 @@ describe('pql.md §6 examples', () => {
     it(`${id}: keywords in any letter case parse the same`, () => {
       const base = ast(pql);
       expect(ast(recase(pql, (w) => w.toUpperCase()))).toEqual(base);
-      expect(ast(recase(pql, (w, i) => (i % 2 ? w.toLowerCase() : w[0]!.toUpperCase() + w.slice(1).toLowerCase())))).toEqual(base);
+      expect(
+        ast(
+          recase(pql, (w, i) =>
+            i % 2 ? w.toLowerCase() : w[0]!.toUpperCase() + w.slice(1).toLowerCase(),
+          ),
+        ),
+      ).toEqual(base);
     });
   }
 });
@@ -84,16 +96,29 @@ describe('pql.md §9 parsing checklist', () => {
     {
       text: 't occurs between a and b and c = 1',
       check: (r) => {
-        expect(r).toMatchObject({ kind: 'Binary', op: 'and', left: { kind: 'Occurs', spec: { form: 'between' } }, right: { kind: 'Binary', op: '=' } });
+        expect(r).toMatchObject({
+          kind: 'Binary',
+          op: 'and',
+          left: { kind: 'Occurs', spec: { form: 'between' } },
+          right: { kind: 'Binary', op: '=' },
+        });
       },
     },
     {
       text: 'timestamp occurs this week',
-      check: (r) => expect(r).toMatchObject({ kind: 'Occurs', spec: { form: 'on', ref: { kind: 'Period', which: 'this', unit: 'week' } } }),
+      check: (r) =>
+        expect(r).toMatchObject({
+          kind: 'Occurs',
+          spec: { form: 'on', ref: { kind: 'Period', which: 'this', unit: 'week' } },
+        }),
     },
     {
       text: 'this.count() > 1',
-      check: (r) => expect(r).toMatchObject({ kind: 'Binary', left: { kind: 'Method', name: 'count', receiver: { kind: 'This' } } }),
+      check: (r) =>
+        expect(r).toMatchObject({
+          kind: 'Binary',
+          left: { kind: 'Method', name: 'count', receiver: { kind: 'This' } },
+        }),
     },
   ];
   for (const { text, check } of cases) {
@@ -179,12 +204,22 @@ describe('disambiguation rules (pql.md §2.3)', () => {
     expect(ast('[]')).toEqual({ kind: 'List', items: [] });
   });
   it('R2: ( starts a lambda only before ( names ) =>', () => {
-    expect(ast('(p) => p.a = 1')).toMatchObject({ kind: 'Lambda', params: [{ name: 'p' }], body: { kind: 'Binary' } });
-    expect(ast('(a, b) => mapEntry(a, b)')).toMatchObject({ kind: 'Lambda', params: [{ name: 'a' }, { name: 'b' }] });
+    expect(ast('(p) => p.a = 1')).toMatchObject({
+      kind: 'Lambda',
+      params: [{ name: 'p' }],
+      body: { kind: 'Binary' },
+    });
+    expect(ast('(a, b) => mapEntry(a, b)')).toMatchObject({
+      kind: 'Lambda',
+      params: [{ name: 'a' }, { name: 'b' }],
+    });
     expect(ast('() => 1')).toMatchObject({ kind: 'Lambda', params: [] });
     expect(ast('p => p')).toMatchObject({ kind: 'Lambda', params: [{ name: 'p' }] });
     expect(ast('(p) = 1')).toMatchObject({ kind: 'Binary', left: { kind: 'Name', name: 'p' } });
-    expect(ast('x.map((t, g) => mapEntry(t, g.count()))')).toMatchObject({ kind: 'Method', args: [{ kind: 'Lambda' }] });
+    expect(ast('x.map((t, g) => mapEntry(t, g.count()))')).toMatchObject({
+      kind: 'Method',
+      args: [{ kind: 'Lambda' }],
+    });
   });
   it('R3: a top-level in ends a let binding', () => {
     expect(ast('let b = (x in [1, 2]) in b')).toMatchObject({
@@ -192,8 +227,14 @@ describe('disambiguation rules (pql.md §2.3)', () => {
       bindings: [{ name: 'b', value: { kind: 'Binary', op: 'in' } }],
       body: { kind: 'Name', name: 'b' },
     });
-    expect(ast('let a = 1, b = a + 1 in a < b')).toMatchObject({ kind: 'Let', bindings: [{ name: 'a' }, { name: 'b' }] });
-    expect(ast('let a = f([x in y]) in a')).toMatchObject({ kind: 'Let', bindings: [{ value: { kind: 'Call' } }] });
+    expect(ast('let a = 1, b = a + 1 in a < b')).toMatchObject({
+      kind: 'Let',
+      bindings: [{ name: 'a' }, { name: 'b' }],
+    });
+    expect(ast('let a = f([x in y]) in a')).toMatchObject({
+      kind: 'Let',
+      bindings: [{ value: { kind: 'Call' } }],
+    });
     roundTrips('let b = (x in [1, 2]) in b');
     roundTrips('let a = (let b = 1 in b) in a in [1]');
   });
@@ -204,17 +245,26 @@ describe('disambiguation rules (pql.md §2.3)', () => {
     });
   });
   it('R5: this followed by a unit is a period only inside a time spec', () => {
-    expect(ast('t occurs this month')).toMatchObject({ spec: { ref: { kind: 'Period', which: 'this', unit: 'month' } } });
-    expect(ast('t occurs next years')).toMatchObject({ spec: { ref: { kind: 'Period', which: 'next', unit: 'year' } } });
+    expect(ast('t occurs this month')).toMatchObject({
+      spec: { ref: { kind: 'Period', which: 'this', unit: 'month' } },
+    });
+    expect(ast('t occurs next years')).toMatchObject({
+      spec: { ref: { kind: 'Period', which: 'next', unit: 'year' } },
+    });
     expect(ast('this = 1')).toMatchObject({ kind: 'Binary', left: { kind: 'This' } });
   });
   it('R6: time words are values anywhere; periods only after occurs', () => {
     expect(ast('x < now')).toMatchObject({ right: { kind: 'TimeWord', word: 'now' } });
-    expect(ast('[today, yesterday, tomorrow]')).toMatchObject({ items: [{ word: 'today' }, { word: 'yesterday' }, { word: 'tomorrow' }] });
+    expect(ast('[today, yesterday, tomorrow]')).toMatchObject({
+      items: [{ word: 'today' }, { word: 'yesterday' }, { word: 'tomorrow' }],
+    });
     expect(problems('x < last week')[0]).toMatchObject({ code: 'PQL104', column: 5 });
   });
   it('R7: an aggregate word is a comprehension only when over follows at its depth', () => {
-    expect(ast('count = 1')).toMatchObject({ kind: 'Binary', left: { kind: 'Name', name: 'count' } });
+    expect(ast('count = 1')).toMatchObject({
+      kind: 'Binary',
+      left: { kind: 'Name', name: 'count' },
+    });
     expect(ast('sum(1, 2) > count.x')).toMatchObject({ left: { kind: 'Call', name: 'sum' } });
     expect(ast('sum e.a over e from xEvent where e.b = 1')).toMatchObject({
       kind: 'Comprehension',
@@ -223,11 +273,20 @@ describe('disambiguation rules (pql.md §2.3)', () => {
       value: { kind: 'Member' },
       where: { kind: 'Binary' },
     });
-    expect(ast('(AVERAGE e.a * 2 over e from xEvent) > 3')).toMatchObject({ left: { kind: 'Comprehension', aggregate: 'average' } });
-    expect(ast('sum + x.over')).toMatchObject({ kind: 'Binary', left: { kind: 'Name', name: 'sum' } });
+    expect(ast('(AVERAGE e.a * 2 over e from xEvent) > 3')).toMatchObject({
+      left: { kind: 'Comprehension', aggregate: 'average' },
+    });
+    expect(ast('sum + x.over')).toMatchObject({
+      kind: 'Binary',
+      left: { kind: 'Name', name: 'sum' },
+    });
   });
   it('R8: name( is a global call, unknown names included', () => {
-    expect(ast('date(2024, 2, 29)')).toMatchObject({ kind: 'Call', name: 'date', args: [{}, {}, {}] });
+    expect(ast('date(2024, 2, 29)')).toMatchObject({
+      kind: 'Call',
+      name: 'date',
+      args: [{}, {}, {}],
+    });
     expect(ast('DATE(2024, 2, 29)')).toMatchObject({ kind: 'Call', name: 'DATE' });
     expect(ast('frobnicate(1)')).toMatchObject({ kind: 'Call', name: 'frobnicate' });
     expect(ast('if(a, 1, 2)')).toMatchObject({ kind: 'If' });
@@ -238,10 +297,17 @@ describe('disambiguation rules (pql.md §2.3)', () => {
     expect(ast('!(a = b)')).toMatchObject({ kind: 'Not', bang: true });
   });
   it('R10: any word after . is a member name; with ( a method', () => {
-    expect(ast('a.from.count')).toMatchObject({ kind: 'Member', name: 'count', object: { kind: 'Member', name: 'from' } });
+    expect(ast('a.from.count')).toMatchObject({
+      kind: 'Member',
+      name: 'count',
+      object: { kind: 'Member', name: 'from' },
+    });
     expect(ast('a.count()')).toMatchObject({ kind: 'Method', name: 'count', args: [] });
     expect(ast('a.In.NOT')).toMatchObject({ kind: 'Member', name: 'NOT', object: { name: 'In' } });
-    expect(ast('^^.loyalty.tier')).toMatchObject({ kind: 'Member', object: { kind: 'UpRef', levels: 2, name: 'loyalty' } });
+    expect(ast('^^.loyalty.tier')).toMatchObject({
+      kind: 'Member',
+      object: { kind: 'UpRef', levels: 2, name: 'loyalty' },
+    });
     expect(ast('^eventType')).toMatchObject({ kind: 'UpRef', levels: 1, name: 'eventType' });
   });
 });
@@ -251,44 +317,91 @@ describe('forms', () => {
     expect(ast('exists e from xEvent where e.a = 1, p from e.items where p.b > 2')).toMatchObject({
       kind: 'Quantifier',
       quantifier: 'exists',
-      ranges: [{ variable: 'e', where: {} }, { variable: 'p', where: {} }],
+      ranges: [
+        { variable: 'e', where: {} },
+        { variable: 'p', where: {} },
+      ],
     });
     expect(ast('forall e from xEvent where e.a = 1 : e.b < 2')).toMatchObject({
       ranges: [{ variable: 'e', where: { kind: 'Binary' }, assertion: { kind: 'Binary' } }],
     });
-    expect(ast('f(exists e from xs : e, 2)')).toMatchObject({ kind: 'Call', args: [{ kind: 'Quantifier' }, { kind: 'Integer' }] });
+    expect(ast('f(exists e from xs : e, 2)')).toMatchObject({
+      kind: 'Call',
+      args: [{ kind: 'Quantifier' }, { kind: 'Integer' }],
+    });
   });
   it('select', () => {
-    expect(ast('select e from xEvent where e.a = 1')).toMatchObject({ kind: 'Select', variable: 'e', where: {} });
-    expect(ast('(select e from xEvent).count()')).toMatchObject({ kind: 'Method', receiver: { kind: 'Select' } });
+    expect(ast('select e from xEvent where e.a = 1')).toMatchObject({
+      kind: 'Select',
+      variable: 'e',
+      where: {},
+    });
+    expect(ast('(select e from xEvent).count()')).toMatchObject({
+      kind: 'Method',
+      receiver: { kind: 'Select' },
+    });
   });
   it('every time spec form', () => {
     expect(ast('t occurs <= 3 days before now')).toMatchObject({
-      spec: { form: 'relative', op: '<=', amount: 3, unit: 'day', direction: 'before', ref: { kind: 'TimeWord' } },
+      spec: {
+        form: 'relative',
+        op: '<=',
+        amount: 3,
+        unit: 'day',
+        direction: 'before',
+        ref: { kind: 'TimeWord' },
+      },
     });
-    expect(ast('t occurs = 1 HOUR from today')).toMatchObject({ spec: { form: 'relative', unit: 'hour', direction: 'from' } });
-    expect(ast('t occurs after date(2024, 12, 31)')).toMatchObject({ spec: { form: 'direction', direction: 'after' } });
-    expect(ast('t occurs on date(2024, 12, 31)')).toMatchObject({ spec: { form: 'on', explicitOn: true } });
-    expect(ast('t occurs yesterday')).toMatchObject({ spec: { form: 'on', explicitOn: false, ref: { kind: 'TimeWord' } } });
-    expect(ast('t occurs before e.other')).toMatchObject({ spec: { form: 'direction', ref: { kind: 'Member' } } });
-    for (const unit of ['millennia', 'centuries', 'century', 'decades', 'milliseconds', 'weeks']) roundTrips(`t occurs < 2 ${unit} before now`);
+    expect(ast('t occurs = 1 HOUR from today')).toMatchObject({
+      spec: { form: 'relative', unit: 'hour', direction: 'from' },
+    });
+    expect(ast('t occurs after date(2024, 12, 31)')).toMatchObject({
+      spec: { form: 'direction', direction: 'after' },
+    });
+    expect(ast('t occurs on date(2024, 12, 31)')).toMatchObject({
+      spec: { form: 'on', explicitOn: true },
+    });
+    expect(ast('t occurs yesterday')).toMatchObject({
+      spec: { form: 'on', explicitOn: false, ref: { kind: 'TimeWord' } },
+    });
+    expect(ast('t occurs before e.other')).toMatchObject({
+      spec: { form: 'direction', ref: { kind: 'Member' } },
+    });
+    for (const unit of ['millennia', 'centuries', 'century', 'decades', 'milliseconds', 'weeks'])
+      roundTrips(`t occurs < 2 ${unit} before now`);
   });
   it('chain with clauses in any order and any letter case', () => {
-    const r = ast('CHAIN(xEvent, timestamp, [A: count(2) WHERE(b = 1) when(today) What(a = 1), B: WHAT(c = 1)])');
+    const r = ast(
+      'CHAIN(xEvent, timestamp, [A: count(2) WHERE(b = 1) when(today) What(a = 1), B: WHAT(c = 1)])',
+    );
     expect(r).toMatchObject({
       kind: 'Chain',
       events: { kind: 'XEvent' },
       timestampPath: ['timestamp'],
       steps: [
-        { label: 'A', count: 2, what: { kind: 'Binary' }, where: { kind: 'Binary' }, when: { form: 'on' } },
+        {
+          label: 'A',
+          count: 2,
+          what: { kind: 'Binary' },
+          where: { kind: 'Binary' },
+          when: { form: 'on' },
+        },
         { label: 'B', what: { kind: 'Binary' } },
       ],
     });
-    expect(ast('chain(xEvent, a.b.ts, [A: WHAT(x)])')).toMatchObject({ timestampPath: ['a', 'b', 'ts'] });
+    expect(ast('chain(xEvent, a.b.ts, [A: WHAT(x)])')).toMatchObject({
+      timestampPath: ['a', 'b', 'ts'],
+    });
   });
   it('chain needs exactly one WHAT per step', () => {
-    expect(problems('chain(xEvent, timestamp, [A: WHEN(today)])')[0]).toMatchObject({ code: 'PQL105', column: 27 });
-    expect(problems('chain(xEvent, timestamp, [A: WHAT(a) WHAT(b)])')[0]).toMatchObject({ code: 'PQL105', column: 38 });
+    expect(problems('chain(xEvent, timestamp, [A: WHEN(today)])')[0]).toMatchObject({
+      code: 'PQL105',
+      column: 27,
+    });
+    expect(problems('chain(xEvent, timestamp, [A: WHAT(a) WHAT(b)])')[0]).toMatchObject({
+      code: 'PQL105',
+      column: 38,
+    });
     expect(problems('chain(xEvent, timestamp, [])')[0]).toMatchObject({ code: 'PQL105' });
   });
   it('object literals with string and identifier keys', () => {
@@ -306,14 +419,18 @@ describe('forms', () => {
     });
   });
   it('params and up-references', () => {
-    expect(ast('$1.a = $2')).toMatchObject({ left: { object: { kind: 'Param', position: 1 } }, right: { kind: 'Param', position: 2 } });
+    expect(ast('$1.a = $2')).toMatchObject({
+      left: { object: { kind: 'Param', position: 1 } },
+      right: { kind: 'Param', position: 2 },
+    });
   });
 });
 
 describe('lexer', () => {
-  const kinds = (text: string): string[] => tokenize(text).tokens.map((t) => `${t.kind}:${t.value}`);
+  const kinds = (text: string): string[] =>
+    tokenize(text).tokens.map((t) => `${t.kind}:${t.value}`);
   it('tokens with spans', () => {
-    const { tokens, diagnostics } = tokenize('a.b >= 1.5e3 => $12 != "x\\n" \'y\\\'\'');
+    const { tokens, diagnostics } = tokenize("a.b >= 1.5e3 => $12 != \"x\\n\" 'y\\''");
     expect(diagnostics).toEqual([]);
     expect(tokens.map((t) => `${t.kind}:${t.value}`)).toEqual([
       'identifier:a',
@@ -342,13 +459,29 @@ describe('lexer', () => {
     ]);
   });
   it('numbers', () => {
-    expect(kinds('0 42 3.5 1e3 2.5E-2')).toEqual(['integer:0', 'integer:42', 'decimal:3.5', 'decimal:1e3', 'decimal:2.5E-2', 'eof:']);
+    expect(kinds('0 42 3.5 1e3 2.5E-2')).toEqual([
+      'integer:0',
+      'integer:42',
+      'decimal:3.5',
+      'decimal:1e3',
+      'decimal:2.5E-2',
+      'eof:',
+    ]);
     expect(tokenize('.5').diagnostics[0]).toMatchObject({ code: 'PQL004' });
     expect(tokenize('5.').diagnostics[0]).toMatchObject({ code: 'PQL004' });
-    expect(kinds('5.abs()')).toEqual(['integer:5', 'punct:.', 'identifier:abs', 'punct:(', 'punct:)', 'eof:']);
+    expect(kinds('5.abs()')).toEqual([
+      'integer:5',
+      'punct:.',
+      'identifier:abs',
+      'punct:(',
+      'punct:)',
+      'eof:',
+    ]);
   });
   it('string escapes', () => {
-    expect(tokenize('"\\" \\\\ \\/ \\n \\r \\t \\b \\f \\u00e9"').tokens[0]!.value).toBe('" \\ / \n \r \t \b \f é');
+    expect(tokenize('"\\" \\\\ \\/ \\n \\r \\t \\b \\f \\u00e9"').tokens[0]!.value).toBe(
+      '" \\ / \n \r \t \b \f é',
+    );
     expect(tokenize('"\\q"').diagnostics[0]).toMatchObject({ code: 'PQL003', span: { start: 1 } });
     expect(tokenize('"\\\'"').diagnostics[0]).toMatchObject({ code: 'PQL003' });
     expect(tokenize('"\\u12"').diagnostics[0]).toMatchObject({ code: 'PQL003' });
@@ -373,11 +506,21 @@ describe('lexer', () => {
       ['PQL001', 12],
       ['PQL001', 14],
     ]);
-    expect(r.tokens.map((t) => t.kind)).toEqual(['identifier', 'unknown', 'identifier', 'unknown', 'string', 'string', 'eof']);
+    expect(r.tokens.map((t) => t.kind)).toEqual([
+      'identifier',
+      'unknown',
+      'identifier',
+      'unknown',
+      'string',
+      'string',
+      'eof',
+    ]);
     expect(problems('$ = 1')[0]).toMatchObject({ code: 'PQL001', column: 1 });
   });
   it('backtick names [EXT]', () => {
-    expect(ast('`odd name`.x = 1')).toMatchObject({ left: { object: { kind: 'Name', name: 'odd name' } } });
+    expect(ast('`odd name`.x = 1')).toMatchObject({
+      left: { object: { kind: 'Name', name: 'odd name' } },
+    });
   });
 });
 
@@ -404,9 +547,21 @@ describe('error recovery and messages', () => {
     ['person.gender = = "male"', 'PQL101', 1, 17, "Expected a value after '=' but found '='"],
     ['person.gender = "male")', 'PQL101', 1, 23, "This ')' has no matching '('"],
     ['interests.includes("a" "b")', 'PQL101', 1, 24, "Expected ',' between arguments"],
-    ['xEvent[timestamp ocurs today]', 'PQL101', 1, 18, "Unknown word 'ocurs': did you mean 'occurs'?"],
+    [
+      'xEvent[timestamp ocurs today]',
+      'PQL101',
+      1,
+      18,
+      "Unknown word 'ocurs': did you mean 'occurs'?",
+    ],
     ['a = 1 adn b = 2', 'PQL101', 1, 7, "Unknown word 'adn': did you mean 'and'?"],
-    ['exsits e from xEvent where e.a = 1', 'PQL101', 1, 1, "Unknown word 'exsits': did you mean 'exists'?"],
+    [
+      'exsits e from xEvent where e.a = 1',
+      'PQL101',
+      1,
+      1,
+      "Unknown word 'exsits': did you mean 'exists'?",
+    ],
     ['t occurs < 3 dayz before now', 'PQL104', 1, 14, "Unknown time unit 'dayz'"],
     ['person.gender = "male" and', 'PQL102', 1, 27, 'ends too early'],
     ['a = (1 + 2', 'PQL102', 1, 11, "This '(' is not closed"],
@@ -432,7 +587,10 @@ describe('error recovery and messages', () => {
   });
   it('repairs a misspelt operator and goes on', () => {
     const r = parse('xEvent[timestamp ocurs today].count() > 0');
-    expect(r.root).toMatchObject({ kind: 'Binary', left: { kind: 'Method', receiver: { kind: 'Filter', condition: { kind: 'Occurs' } } } });
+    expect(r.root).toMatchObject({
+      kind: 'Binary',
+      left: { kind: 'Method', receiver: { kind: 'Filter', condition: { kind: 'Occurs' } } },
+    });
   });
   it('reads curly-quoted text as text after reporting it', () => {
     const r = parse('person.name.firstName = “Ada”');
@@ -443,7 +601,13 @@ describe('error recovery and messages', () => {
     expect(problems('  ')[0]).toMatchObject({ code: 'PQL102' });
   });
   it('deep nesting is PQL101, not a stack overflow', () => {
-    for (const text of ['('.repeat(5000) + 'a' + ')'.repeat(5000), '- '.repeat(5000) + 'a', 'not '.repeat(5000) + 'a', '['.repeat(5000), 'a' + '[b'.repeat(3000)]) {
+    for (const text of [
+      '('.repeat(5000) + 'a' + ')'.repeat(5000),
+      '- '.repeat(5000) + 'a',
+      'not '.repeat(5000) + 'a',
+      '['.repeat(5000),
+      'a' + '[b'.repeat(3000),
+    ]) {
       const ps = problems(text);
       expect(ps[0]).toMatchObject({ code: 'PQL101' });
       expect(ps[0]!.message).toContain('nested too deeply');
@@ -462,11 +626,14 @@ describe('formatter', () => {
     ['NOT(a = b)', 'not (a = b)'],
     ['! x.isNull()', '!x.isNull()'],
     ['(a = b) = c', '(a = b) = c'],
-    ["'say \"hi\"'", '"say \\"hi\\""'],
+    ['\'say "hi"\'', '"say \\"hi\\""'],
     ['x = (exists e from xs : e)', 'x = (exists e from xs : e)'],
     ['(exists e from xs : e) and b', '(exists e from xs : e) and b'],
     ['a and (select e from xs where e)', 'a and (select e from xs where e)'],
-    ['chain(xEvent, timestamp, [a: when(TODAY) what(x)])', 'chain(xEvent, timestamp, [a: WHAT(x) WHEN(today)])'],
+    [
+      'chain(xEvent, timestamp, [a: when(TODAY) what(x)])',
+      'chain(xEvent, timestamp, [a: WHAT(x) WHEN(today)])',
+    ],
     ['t OCCURS < 1 DAYS BEFORE NOW', 't occurs < 1 day before now'],
     ['(-5).abs()', '(-5).abs()'],
     ['-(-5)', '-(-5)'],
@@ -481,7 +648,10 @@ describe('formatter', () => {
     roundTrips(text);
   });
   it('breaks long top-level and/or chains, deterministically', () => {
-    const text = Array.from({ length: 6 }, (_, i) => `xEvent[eventType = "commerce.purchases${i}"].count() > ${i}`).join(' and ');
+    const text = Array.from(
+      { length: 6 },
+      (_, i) => `xEvent[eventType = "commerce.purchases${i}"].count() > ${i}`,
+    ).join(' and ');
     const printed = format(parse(text).root);
     expect(printed.split('\n')).toHaveLength(6);
     expect(printed.split('\n')[1]!.startsWith('  and ')).toBe(true);

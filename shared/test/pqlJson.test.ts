@@ -31,7 +31,11 @@ describe('pql/json (pql.md §5.1)', () => {
           object: {
             nodeType: 'fieldLookup',
             fieldName: 'name',
-            object: { nodeType: 'fieldLookup', fieldName: 'person', object: { nodeType: 'parameterReference', position: 1 } },
+            object: {
+              nodeType: 'fieldLookup',
+              fieldName: 'person',
+              object: { nodeType: 'parameterReference', position: 1 },
+            },
           },
         },
         { nodeType: 'literal', literalType: 'String', value: 'Al' },
@@ -41,10 +45,19 @@ describe('pql/json (pql.md §5.1)', () => {
     expect(toPqlJson(parse('date(2024, 1, 2)').root)).toEqual({
       nodeType: 'fnApply',
       fnName: 'date',
-      params: [1, 2, 3].map((i) => ({ nodeType: 'literal', literalType: 'Integer', value: [2024, 1, 2][i - 1] })),
+      params: [1, 2, 3].map((i) => ({
+        nodeType: 'literal',
+        literalType: 'Integer',
+        value: [2024, 1, 2][i - 1],
+      })),
     });
-    expect(toPqlJson(parse('x > 2.5').root)).toMatchObject({ params: [{}, { literalType: 'Double', value: 2.5 }] });
-    expect(toPqlJson(parse('not (x = null)').root)).toMatchObject({ fnName: 'not', params: [{ fnName: '=', params: [{}, { literalType: 'Null' }] }] });
+    expect(toPqlJson(parse('x > 2.5').root)).toMatchObject({
+      params: [{}, { literalType: 'Double', value: 2.5 }],
+    });
+    expect(toPqlJson(parse('not (x = null)').root)).toMatchObject({
+      fnName: 'not',
+      params: [{ fnName: '=', params: [{}, { literalType: 'Null' }] }],
+    });
   });
   it('marks $1 as explicit and bound variables as x:var', () => {
     expect(toPqlJson(parse('$1.a').root)).toEqual({
@@ -58,7 +71,16 @@ describe('pql/json (pql.md §5.1)', () => {
     });
   });
   it('round-trips ambiguous spellings with x:form', () => {
-    for (const text of ['a.like(b)', 'a.date(1, 2, 3)', 'a.not()', 'a.if(b, c)', 'frobnicate(1)', 'x.in(1)', 'x.keys()', 'inSegment("a")']) {
+    for (const text of [
+      'a.like(b)',
+      'a.date(1, 2, 3)',
+      'a.not()',
+      'a.if(b, c)',
+      'frobnicate(1)',
+      'x.in(1)',
+      'x.keys()',
+      'inSegment("a")',
+    ]) {
       roundTrip(text);
     }
     expect(toPqlJson(parse('a.like(b)').root)).toMatchObject({ 'x:form': 'method' });
@@ -66,7 +88,17 @@ describe('pql/json (pql.md §5.1)', () => {
     expect(toPqlJson(parse('x.keys()').root)).not.toHaveProperty('x:form');
   });
   it('round-trips literals exactly', () => {
-    for (const text of ['[1.0, 2]', '[[1, "a"], [true, null]]', '-0', '-0.0', '1e3', '100.0', '0.5', '{"a": [1.5]}', '"\\u0000"']) {
+    for (const text of [
+      '[1.0, 2]',
+      '[[1, "a"], [true, null]]',
+      '-0',
+      '-0.0',
+      '1e3',
+      '100.0',
+      '0.5',
+      '{"a": [1.5]}',
+      '"\\u0000"',
+    ]) {
       roundTrip(text);
     }
     expect(toPqlJson(parse('[1.0, 2]').root)).toMatchObject({ nodeType: 'x:list' });
@@ -81,7 +113,10 @@ describe('pql/json (pql.md §5.1)', () => {
       object: { nodeType: 'literal', literalType: 'XDMObject', value: 'profile' },
     });
     expect(stripSpans(r.root)).toEqual({ kind: 'Name', name: 'a' });
-    expect(stripSpans(fromPqlJson({ nodeType: 'parameterReference', position: 1 }).root)).toEqual({ kind: 'Param', position: 1 });
+    expect(stripSpans(fromPqlJson({ nodeType: 'parameterReference', position: 1 }).root)).toEqual({
+      kind: 'Param',
+      position: 1,
+    });
   });
   it('never throws on bad input', () => {
     const bad: unknown[] = [
@@ -98,16 +133,29 @@ describe('pql/json (pql.md §5.1)', () => {
       { nodeType: 'literal', literalType: 'Integer', value: 'a' },
       { nodeType: 'literal', literalType: 'Weird', value: 1 },
       { nodeType: 'literal', literalType: 'List', value: [{}] },
-      { nodeType: 'x:occurs', subject: { nodeType: 'x:this' }, spec: { form: 'relative', op: '?', amount: -1 } },
-      { nodeType: 'x:chain', events: null, timestampPath: [1], steps: [null, { what: 1, when: 2, count: 'x' }] },
+      {
+        nodeType: 'x:occurs',
+        subject: { nodeType: 'x:this' },
+        spec: { form: 'relative', op: '?', amount: -1 },
+      },
+      {
+        nodeType: 'x:chain',
+        events: null,
+        timestampPath: [1],
+        steps: [null, { what: 1, when: 2, count: 'x' }],
+      },
       { nodeType: 'x:let', bindings: 'x', body: {} },
       { nodeType: 'x:quantifier', quantifier: 'some', ranges: [] },
       { nodeType: 'x:error' },
     ];
     let deep: unknown = { nodeType: 'x:this' };
-    for (let i = 0; i < 100000; i++) deep = { nodeType: 'x:filter', object: deep, condition: { nodeType: 'x:this' } };
+    for (let i = 0; i < 100000; i++)
+      deep = { nodeType: 'x:filter', object: deep, condition: { nodeType: 'x:this' } };
     bad.push(deep);
-    const cyclic: Record<string, unknown> = { nodeType: 'x:filter', condition: { nodeType: 'x:this' } };
+    const cyclic: Record<string, unknown> = {
+      nodeType: 'x:filter',
+      condition: { nodeType: 'x:this' },
+    };
     cyclic['object'] = cyclic;
     bad.push(cyclic);
     for (const b of bad) {

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { analyzeExpression, analyzeText, type DataSchema } from '@seg/shared';
 import { openDataset } from '../engine/dataset.js';
-import { printJsonLine, readSegmentsFile, UsageError } from './segmentsFile.js';
+import { printJsonLine, readSegmentsFile } from './segmentsFile.js';
 
 const USAGE = `Usage: seg check --pql '<expression>' [--data DIR]
        seg check --segments FILE [--data DIR]

@@ -20,7 +20,8 @@ function nonNegInt(name: string, raw: string | undefined, fallback?: number): nu
     if (fallback === undefined) throw new UsageError(`--${name} is required`);
     return fallback;
   }
-  if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a non-negative integer, got "${raw}"`);
+  if (!/^\d+$/.test(raw))
+    throw new UsageError(`--${name} must be a non-negative integer, got "${raw}"`);
   const n = Number(raw);
   if (!Number.isSafeInteger(n)) throw new UsageError(`--${name} is too large`);
   return n;
@@ -44,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (err) {
-    console.error(`seg generate: ${err instanceof Error ? err.message : String(err)}\n\n${GENERATE_USAGE}`);
+    console.error(
+      `seg generate: ${err instanceof Error ? err.message : String(err)}\n\n${GENERATE_USAGE}`,
+    );
     return 2;
   }
   if (values.help) {

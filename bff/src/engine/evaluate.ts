@@ -56,7 +56,8 @@ function program(target: EngineTarget, options: EvaluationOptions): SqlProgram {
 export async function countMembers(target: EngineTarget, query: CheckedQuery, options: EvaluationOptions): Promise<number> {
   const p = program(target, options);
   const condition = p.condition(query);
-  const rows = await target.runner.all(`SELECT count(*) AS n FROM ${p.fromClause()} WHERE ${condition}`, p.params.values);
+  const statement = p.params.finish(`SELECT count(*) AS n FROM ${p.fromClause()} WHERE ${condition}`);
+  const rows = await target.runner.all(statement.sql, statement.values);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -70,10 +71,10 @@ export async function pageMembers(
   const condition = p.condition(query);
   const offset = p.params.add(options.offset, 'BIGINT');
   const limit = p.params.add(options.limit, 'BIGINT');
-  const rows = await target.runner.all(
+  const statement = p.params.finish(
     `SELECT p.pk, p.primary_ns, p.primary_id FROM ${p.fromClause()} WHERE ${condition} ORDER BY p.pk LIMIT ${limit} OFFSET ${offset}`,
-    p.params.values,
   );
+  const rows = await target.runner.all(statement.sql, statement.values);
   return rows.map(toMember);
 }
 
@@ -151,7 +152,8 @@ async function runBatch(
   const sql = `SELECT * FROM (SELECT p.pk, p.primary_ns, p.primary_id, ${select} FROM ${p.fromClause()}) WHERE ${columns
     .map((_c, i) => `s${i}`)
     .join(' OR ')} ORDER BY pk`;
-  const rows = await target.runner.all(sql, p.params.values);
+  const statement = p.params.finish(sql);
+  const rows = await target.runner.all(statement.sql, statement.values);
   const members = columns.map(() => [] as Member[]);
   for (const row of rows) {
     const member = toMember(row);
@@ -160,7 +162,7 @@ async function runBatch(
     });
   }
   columns.forEach((c, i) => results.set(c.id, { members: members[i]! }));
-  return { results, sql };
+  return { results, sql: statement.sql };
 }
 
 function toMember(row: Record<string, unknown>): Member {

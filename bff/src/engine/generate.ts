@@ -105,9 +105,74 @@ export class Rng {
 
 // ------------------------------------------------------------------ vocabularies
 
-const FIRST_F = ['Ada', 'Zoë', 'Emma', 'Olivia', 'Sofia', 'Åsa', 'Priya', 'Yuki', 'Grace', 'Renée', 'Chloé', 'Ana', 'Mia', 'Lena', 'Nadia', 'Ingrid', 'Fatima', 'Hana', 'Julia', 'Maya'];
-const FIRST_M = ['Bob', 'José', 'Liam', 'Noah', 'Kenji', 'Björn', 'Omar', 'Mateo', 'Ólafur', 'Søren', 'Aarav', 'Wei', 'Kai', 'João', 'Ivan', 'Carlos', 'Émile', 'Lucas', 'Ethan', 'Ravi'];
-const LAST = ['Smith', 'Müller', 'Garcia', 'Lee', 'Patel', 'Rossi', 'Dubois', 'Kim', 'Nguyen', 'Schäfer', 'Brown', 'Chen', 'Martin', 'Novak', "O'Brien", 'Silva', 'Tanaka', 'Núñez', 'Johansson', 'Haddad', 'Wilson', 'Kowalski'];
+const FIRST_F = [
+  'Ada',
+  'Zoë',
+  'Emma',
+  'Olivia',
+  'Sofia',
+  'Åsa',
+  'Priya',
+  'Yuki',
+  'Grace',
+  'Renée',
+  'Chloé',
+  'Ana',
+  'Mia',
+  'Lena',
+  'Nadia',
+  'Ingrid',
+  'Fatima',
+  'Hana',
+  'Julia',
+  'Maya',
+];
+const FIRST_M = [
+  'Bob',
+  'José',
+  'Liam',
+  'Noah',
+  'Kenji',
+  'Björn',
+  'Omar',
+  'Mateo',
+  'Ólafur',
+  'Søren',
+  'Aarav',
+  'Wei',
+  'Kai',
+  'João',
+  'Ivan',
+  'Carlos',
+  'Émile',
+  'Lucas',
+  'Ethan',
+  'Ravi',
+];
+const LAST = [
+  'Smith',
+  'Müller',
+  'Garcia',
+  'Lee',
+  'Patel',
+  'Rossi',
+  'Dubois',
+  'Kim',
+  'Nguyen',
+  'Schäfer',
+  'Brown',
+  'Chen',
+  'Martin',
+  'Novak',
+  "O'Brien",
+  'Silva',
+  'Tanaka',
+  'Núñez',
+  'Johansson',
+  'Haddad',
+  'Wilson',
+  'Kowalski',
+];
 const PLACES: readonly (readonly [string, string, string, string])[] = [
   ['San Francisco', 'CA', 'US', '94105'],
   ['Los Angeles', 'CA', 'US', '90012'],
@@ -132,7 +197,20 @@ const PLACES: readonly (readonly [string, string, string, string])[] = [
   ['Ciudad Juárez', 'CHH', 'MX', '32000'],
   ['Tokyo', '13', 'JP', '100-0001'],
 ];
-const INTERESTS = ['hiking', 'yoga', 'running', 'cooking', 'travel', 'music', 'gaming', 'reading', 'cycling', 'photography', 'fashion', 'gardening'];
+const INTERESTS = [
+  'hiking',
+  'yoga',
+  'running',
+  'cooking',
+  'travel',
+  'music',
+  'gaming',
+  'reading',
+  'cycling',
+  'photography',
+  'fashion',
+  'gardening',
+];
 const TIERS: readonly (readonly [string, number])[] = [
   ['bronze', 50],
   ['silver', 30],
@@ -274,11 +352,22 @@ function renderAttributes(rng: Rng, p: Person, part: 'all' | 'a' | 'b'): string[
       const fields: string[] = [];
       fields.push(`"name":{"firstName":${s(rng.chance(0.01) ? '' : first)},"lastName":${s(last)}}`);
       const g = rng.next();
-      if (g < 0.9) fields.push(`"gender":${s(rng.weighted([[female ? 'female' : 'male', 95], ['not_specified', 5]] as const))}`);
+      if (g < 0.9)
+        fields.push(
+          `"gender":${s(
+            rng.weighted([
+              [female ? 'female' : 'male', 95],
+              ['not_specified', 5],
+            ] as const),
+          )}`,
+        );
       else if (g < 0.95) fields.push(`"gender":null`);
       const year = 1945 + Math.floor(rng.next() * 62);
       const month = rng.int(1, 12);
-      const day = rng.int(1, month === 2 ? (year % 4 === 0 ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31);
+      const day = rng.int(
+        1,
+        month === 2 ? (year % 4 === 0 ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31,
+      );
       const b = rng.next();
       if (b < 0.85) {
         fields.push(`"birthDate":"${year}-${pad(month, 2)}-${pad(day, 2)}"`);
@@ -297,12 +386,15 @@ function renderAttributes(rng: Rng, p: Person, part: 'all' | 'a' | 'b'): string[
       if (!rng.chance(0.08)) f.push(`"postalCode":${s(zip)}`);
       out.push(`"homeAddress":{${f.join(',')}}`);
     } else if (h < 0.92) out.push(`"homeAddress":null`);
-    else if (h < 0.94) out.push(`"homeAddress":{"city":"","stateProvince":"","countryCode":"","postalCode":""}`);
+    else if (h < 0.94)
+      out.push(`"homeAddress":{"city":"","stateProvince":"","countryCode":"","postalCode":""}`);
     if (!rng.chance(0.1)) out.push(`"personalEmail":{"address":${s(p.email)}}`);
   }
   if (part !== 'a') {
     if (p.phone !== undefined && !rng.chance(0.2)) {
-      out.push(`"mobilePhone":{"number":${s(`+1 ${p.phone.slice(2, 5)} ${p.phone.slice(5, 8)} ${p.phone.slice(8)}`)}}`);
+      out.push(
+        `"mobilePhone":{"number":${s(`+1 ${p.phone.slice(2, 5)} ${p.phone.slice(5, 8)} ${p.phone.slice(8)}`)}}`,
+      );
     }
     // loyalty
     const l = rng.next();
@@ -326,7 +418,8 @@ function renderAttributes(rng: Rng, p: Person, part: 'all' | 'a' | 'b'): string[
       }
       out.push(`"interests":[${picked.map(s).join(',')}]`);
     } else if (i < 0.8) out.push(`"interests":[]`);
-    if (!rng.chance(0.15)) out.push(`"consents":{"marketing":{"email":{"val":${s(rng.chance(0.6) ? 'y' : 'n')}}}}`);
+    if (!rng.chance(0.15))
+      out.push(`"consents":{"marketing":{"email":{"val":${s(rng.chance(0.6) ? 'y' : 'n')}}}}`);
   }
   return out;
 }
@@ -358,9 +451,17 @@ function items(rng: Rng, max: number): { json: string; total: number } {
   return { json: `[${parts.join(',')}]`, total: Math.round(total * 100) / 100 };
 }
 
-function renderEvent(rng: Rng, id: string, ts: string, identityMap: string, kind: EventKind): string {
+function renderEvent(
+  rng: Rng,
+  id: string,
+  ts: string,
+  identityMap: string,
+  kind: EventKind,
+): string {
   const head = `{"_id":${s(id)},"timestamp":"${ts}","identityMap":${identityMap},"eventType":"${kind}"`;
-  const channel = rng.chance(0.04) ? '' : `,"channel":{"_type":"${rng.chance(0.3) ? 'mobile' : 'web'}"}`;
+  const channel = rng.chance(0.04)
+    ? ''
+    : `,"channel":{"_type":"${rng.chance(0.3) ? 'mobile' : 'web'}"}`;
   switch (kind) {
     case 'web.webpagedetails.pageViews': {
       const [name, url] = rng.pick(PAGES);
@@ -456,7 +557,9 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
       if (!split) {
         const nsParts: string[] = [];
         const emailPart = `"Email":[${identityEntry(email, true)}]`;
-        const ecidPart = ecids.length ? `"ECID":[${ecids.map((e) => identityEntry(e, false)).join(',')}]` : '';
+        const ecidPart = ecids.length
+          ? `"ECID":[${ecids.map((e) => identityEntry(e, false)).join(',')}]`
+          : '';
         if (ecidFirst) nsParts.push(ecidPart, emailPart);
         else {
           nsParts.push(emailPart);
@@ -464,7 +567,9 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
         }
         if (phone) nsParts.push(`"Phone":[${identityEntry(phone, false)}]`);
         const attrs = renderAttributes(rng, person, 'all');
-        profiles.push(`{"identityMap":{${nsParts.join(',')}}${attrs.length ? ',' + attrs.join(',') : ''}}`);
+        profiles.push(
+          `{"identityMap":{${nsParts.join(',')}}${attrs.length ? ',' + attrs.join(',') : ''}}`,
+        );
       } else {
         report.splitProfiles++;
         // Fragment A: CRM record (Email + first ECID), fragment B: app record (ECIDs + phone).
@@ -476,11 +581,16 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
         // A conflicting attribute: the later fragment's city wins.
         if (rng.chance(0.5)) {
           const [city, st, cc] = rng.pick(PLACES);
-          b.push(`"homeAddress":{"city":${s(city)},"stateProvince":${s(st)},"countryCode":${s(cc)}}`);
+          b.push(
+            `"homeAddress":{"city":${s(city)},"stateProvince":${s(st)},"countryCode":${s(cc)}}`,
+          );
         }
         const idm = [`"ECID":[${ecids.map((e) => identityEntry(e, false)).join(',')}]`];
         if (phone) idm.push(`"Phone":[${identityEntry(phone, false)}]`);
-        pending.push({ due: i + rng.int(1, 8), line: `{"identityMap":{${idm.join(',')}}${b.length ? ',' + b.join(',') : ''}}` });
+        pending.push({
+          due: i + rng.int(1, 8),
+          line: `{"identityMap":{${idm.join(',')}}${b.length ? ',' + b.join(',') : ''}}`,
+        });
       }
       while (pending.length > 0 && pending[0]!.due <= i) profiles.push(pending.shift()!.line);
 
@@ -494,7 +604,8 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
           : `{"Email":[${identityEntry(email, true)}]}`;
         for (const t of times) {
           let idm = web;
-          if (ecids.length > 1 && rng.chance(0.3)) idm = `{"ECID":[${identityEntry(ecids[1]!, true)}]}`;
+          if (ecids.length > 1 && rng.chance(0.3))
+            idm = `{"ECID":[${identityEntry(ecids[1]!, true)}]}`;
           else if (rng.chance(0.08)) {
             idm = ecids.length
               ? `{"ECID":[${identityEntry(ecids[0]!, true)}],"Email":[${identityEntry(email, false)}]}`
@@ -511,7 +622,15 @@ export async function generateDataset(options: GenerateOptions): Promise<Generat
         const k = rng.int(1, 5);
         for (const t of eventTimes(rng, now, k)) {
           const kind = rng.chance(0.7) ? 'web.webpagedetails.pageViews' : 'commerce.productViews';
-          events.push(renderEvent(rng, nextEventId(), isoTime(t, rng), `{"ECID":[${identityEntry(anon, true)}]}`, kind));
+          events.push(
+            renderEvent(
+              rng,
+              nextEventId(),
+              isoTime(t, rng),
+              `{"ECID":[${identityEntry(anon, true)}]}`,
+              kind,
+            ),
+          );
           report.events++;
           report.orphanEvents++;
         }

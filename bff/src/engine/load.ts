@@ -45,7 +45,9 @@ export class DatasetError extends Error {
   readonly file: string | undefined;
   readonly line: number | undefined;
   constructor(message: string, where: { file?: string; line?: number; cause?: unknown } = {}) {
-    const prefix = where.file ? `${basename(where.file)}${where.line !== undefined ? `:${where.line}` : ''}: ` : '';
+    const prefix = where.file
+      ? `${basename(where.file)}${where.line !== undefined ? `:${where.line}` : ''}: `
+      : '';
     super(prefix + message, where.cause !== undefined ? { cause: where.cause } : undefined);
     this.name = 'DatasetError';
     this.file = where.file;
@@ -105,7 +107,11 @@ export const TABLES = {
 // One load at a time per store: loads share temp-table names and swap the same tables.
 const locks = new WeakMap<DuckStore, Promise<unknown>>();
 
-export async function loadDataset(store: DuckStore, dir: string, options: LoadOptions = {}): Promise<LoadReport> {
+export async function loadDataset(
+  store: DuckStore,
+  dir: string,
+  options: LoadOptions = {},
+): Promise<LoadReport> {
   const previous = locks.get(store) ?? Promise.resolve();
   const next = previous.catch(() => undefined).then(() => loadLocked(store, dir, options));
   locks.set(store, next);
@@ -113,7 +119,9 @@ export async function loadDataset(store: DuckStore, dir: string, options: LoadOp
 }
 
 /** The schema and report of the dataset currently loaded (from `dataset_meta`), if any. */
-export async function readDatasetMeta(store: DuckStore): Promise<{ schema: DataSchema; report: LoadReport } | undefined> {
+export async function readDatasetMeta(
+  store: DuckStore,
+): Promise<{ schema: DataSchema; report: LoadReport } | undefined> {
   if (!(await store.tableExists(TABLES.meta))) return undefined;
   const rows = await store.query(`SELECT key, value FROM ${TABLES.meta}`);
   const byKey = new Map(rows.map((r) => [String(r.key), String(r.value)]));
@@ -180,7 +188,10 @@ const DEBUG = process.env.SEG_LOAD_DEBUG === '1';
 async function exec(ctx: Ctx, sql: string): Promise<void> {
   const t0 = DEBUG ? performance.now() : 0;
   await ctx.conn.run(sql);
-  if (DEBUG) console.error(`    ${Math.round(performance.now() - t0)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+  if (DEBUG)
+    console.error(
+      `    ${Math.round(performance.now() - t0)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`,
+    );
 }
 
 async function rows(ctx: Ctx, sql: string): Promise<Record<string, Json>[]> {
@@ -211,7 +222,10 @@ async function findFiles(dir: string): Promise<{ files: DatasetFile[]; ignored: 
     entries = await readdir(dir);
   } catch (err) {
     if (err instanceof DatasetError) throw err;
-    throw new DatasetError(`dataset directory not found or unreadable (${(err as Error).message})`, { file: dir, cause: err });
+    throw new DatasetError(
+      `dataset directory not found or unreadable (${(err as Error).message})`,
+      { file: dir, cause: err },
+    );
   }
   const files: DatasetFile[] = [];
   const used = new Set<string>();
@@ -229,14 +243,20 @@ async function findFiles(dir: string): Promise<{ files: DatasetFile[]; ignored: 
       found.push({ kind, path, format, bytes: st.size });
     }
     if (found.length > 1) {
-      throw new DatasetError(`both ${kind}.ndjson and ${kind}.parquet are present; keep one`, { file: dir });
+      throw new DatasetError(`both ${kind}.ndjson and ${kind}.parquet are present; keep one`, {
+        file: dir,
+      });
     }
     if (found[0]) files.push(found[0]);
   }
   return { files, ignored: entries.filter((e) => !used.has(e)).sort() };
 }
 
-async function loadLocked(store: DuckStore, dirIn: string, options: LoadOptions): Promise<LoadReport> {
+async function loadLocked(
+  store: DuckStore,
+  dirIn: string,
+  options: LoadOptions,
+): Promise<LoadReport> {
   const started = performance.now();
   const dir = dirIn;
   const { files, ignored } = await findFiles(dir);
@@ -244,10 +264,24 @@ async function loadLocked(store: DuckStore, dirIn: string, options: LoadOptions)
   return store.withConnection(async (conn) => {
     const ctx: Ctx = { conn, timings, onStage: options.onStage };
     await exec(ctx, `SET TimeZone = 'UTC'`);
+    // rowid of a staging table is the record's position in its file only while insertion order is kept.
+    await exec(ctx, `SET preserve_insertion_order = true`);
     try {
       await dropScratch(ctx, true);
-      const p = await timed(ctx, 'read profiles', () => stage(ctx, 'profiles', files.find((f) => f.kind === 'profiles')));
-      const e = await timed(ctx, 'read events', () => stage(ctx, 'events', files.find((f) => f.kind === 'events')));
+      const p = await timed(ctx, 'read profiles', () =>
+        stage(
+          ctx,
+          'profiles',
+          files.find((f) => f.kind === 'profiles'),
+        ),
+      );
+      const e = await timed(ctx, 'read events', () =>
+        stage(
+          ctx,
+          'events',
+          files.find((f) => f.kind === 'events'),
+        ),
+      );
       await timed(ctx, 'validate', async () => {
         await validateIdentities(ctx, T.pStage, p);
         await validateIdentities(ctx, T.eStage, e);
@@ -260,7 +294,19 @@ async function loadLocked(store: DuckStore, dirIn: string, options: LoadOptions)
 
       const schema: DataSchema = {
         profile: objectType([
-          ['identityMap', { kind: 'map', value: { kind: 'list', element: { kind: 'object', fields: { id: { kind: 'string' }, primary: { kind: 'boolean' } } } } }],
+          [
+            'identityMap',
+            {
+              kind: 'map',
+              value: {
+                kind: 'list',
+                element: {
+                  kind: 'object',
+                  fields: { id: { kind: 'string' }, primary: { kind: 'boolean' } },
+                },
+              },
+            },
+          ],
           ...pCols.map((c) => [c.name, pqlType(c.raw)] as [string, PqlType]),
         ]),
         event: objectType([
@@ -309,10 +355,17 @@ async function stage(ctx: Ctx, kind: FileKind, file: DatasetFile | undefined): P
       ctx,
       `CREATE TEMP TABLE ${table} ("identityMap" ${IDENTITY_MAP_SQL}${kind === 'events' ? ', "timestamp" VARCHAR' : ''})`,
     );
-    return { file, records: 0, columns: [], ...(kind === 'events' ? { timestampType: 'VARCHAR' } : {}) };
+    return {
+      file,
+      records: 0,
+      columns: [],
+      ...(kind === 'events' ? { timestampType: 'VARCHAR' } : {}),
+    };
   };
   if (!file || file.bytes === 0) return emptyTable();
-  return file.format === 'ndjson' ? stageNdjson(ctx, kind, file, table, emptyTable) : stageParquet(ctx, kind, file, table);
+  return file.format === 'ndjson'
+    ? stageNdjson(ctx, kind, file, table, emptyTable)
+    : stageParquet(ctx, kind, file, table);
 }
 
 async function stageNdjson(
@@ -332,13 +385,17 @@ async function stageNdjson(
       `SELECT * FROM read_json(${path}, format='newline_delimited', records=true, sample_size=-1, field_appearance_threshold=0, map_inference_threshold=200)`,
     );
     detected = [];
-    for (let i = 0; i < ps.columnCount; i++) detected.push({ name: ps.columnName(i), type: ps.columnType(i) });
+    for (let i = 0; i < ps.columnCount; i++)
+      detected.push({ name: ps.columnName(i), type: ps.columnType(i) });
     ps.destroySync();
   } catch (err) {
     const bad = await scanForBadLine(file.path, kind);
     if (bad) throw bad;
     if (bad === null) return emptyTable(); // no records at all (blank lines only)
-    throw new DatasetError(`cannot read: ${(err as Error).message}`, { file: file.path, cause: err });
+    throw new DatasetError(`cannot read: ${(err as Error).message}`, {
+      file: file.path,
+      cause: err,
+    });
   }
   const columns: Staged['columns'] = [];
   const spec: string[] = [`${quoteLiteral('identityMap')}: ${quoteLiteral(IDENTITY_MAP_SQL)}`];
@@ -359,13 +416,21 @@ async function stageNdjson(
   } catch (err) {
     const bad = await scanForBadLine(file.path, kind);
     if (bad) throw bad;
-    throw new DatasetError(`cannot read: ${(err as Error).message}`, { file: file.path, cause: err });
+    throw new DatasetError(`cannot read: ${(err as Error).message}`, {
+      file: file.path,
+      cause: err,
+    });
   }
   const records = Number(await scalar(ctx, `SELECT count(*) FROM ${table}`));
   return { file, records, columns, ...(kind === 'events' ? { timestampType: 'VARCHAR' } : {}) };
 }
 
-async function stageParquet(ctx: Ctx, kind: FileKind, file: DatasetFile, table: string): Promise<Staged> {
+async function stageParquet(
+  ctx: Ctx,
+  kind: FileKind,
+  file: DatasetFile,
+  table: string,
+): Promise<Staged> {
   const src = `read_parquet(${quoteLiteral(file.path)})`;
   let detected: { name: string; type: import('@duckdb/node-api').DuckDBType; text: string }[];
   try {
@@ -377,10 +442,15 @@ async function stageParquet(ctx: Ctx, kind: FileKind, file: DatasetFile, table: 
     }
     ps.destroySync();
   } catch (err) {
-    throw new DatasetError(`cannot read Parquet: ${(err as Error).message}`, { file: file.path, cause: err });
+    throw new DatasetError(`cannot read Parquet: ${(err as Error).message}`, {
+      file: file.path,
+      cause: err,
+    });
   }
   const idm = detected.find((d) => d.name === 'identityMap');
-  const select: string[] = [`${idm ? identityMapFromParquet(idm.type, idm.text) : `NULL::${IDENTITY_MAP_SQL}`} AS "identityMap"`];
+  const select: string[] = [
+    `${idm ? identityMapFromParquet(idm.type, idm.text) : `NULL::${IDENTITY_MAP_SQL}`} AS "identityMap"`,
+  ];
   const columns: Staged['columns'] = [];
   let timestampType: string | undefined;
   if (kind === 'events') {
@@ -396,7 +466,10 @@ async function stageParquet(ctx: Ctx, kind: FileKind, file: DatasetFile, table: 
   try {
     await exec(ctx, `CREATE TEMP TABLE ${table} AS SELECT ${select.join(', ')} FROM ${src}`);
   } catch (err) {
-    throw new DatasetError(`cannot read Parquet: ${(err as Error).message}`, { file: file.path, cause: err });
+    throw new DatasetError(`cannot read Parquet: ${(err as Error).message}`, {
+      file: file.path,
+      cause: err,
+    });
   }
   const records = Number(await scalar(ctx, `SELECT count(*) FROM ${table}`));
   return { file, records, columns, ...(timestampType !== undefined ? { timestampType } : {}) };
@@ -426,8 +499,14 @@ function identityMapFromParquet(type: import('@duckdb/node-api').DuckDBType, tex
  * line-by-line cost is paid on the error path only. Returns undefined when
  * every line is fine, null when the file holds no record at all.
  */
-async function scanForBadLine(path: string, kind: FileKind): Promise<DatasetError | null | undefined> {
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+async function scanForBadLine(
+  path: string,
+  kind: FileKind,
+): Promise<DatasetError | null | undefined> {
+  const rl = createInterface({
+    input: createReadStream(path, { encoding: 'utf8' }),
+    crlfDelay: Infinity,
+  });
   let line = 0;
   let records = 0;
   try {
@@ -448,7 +527,11 @@ async function scanForBadLine(path: string, kind: FileKind): Promise<DatasetErro
       if (problem) return new DatasetError(problem, { file: path, line });
       if (kind === 'events') {
         const ts = (value as Record<string, unknown>).timestamp;
-        if (typeof ts !== 'string') return new DatasetError('event "timestamp" must be an ISO-8601 date-time string', { file: path, line });
+        if (typeof ts !== 'string')
+          return new DatasetError('event "timestamp" must be an ISO-8601 date-time string', {
+            file: path,
+            line,
+          });
       }
     }
   } finally {
@@ -459,12 +542,14 @@ async function scanForBadLine(path: string, kind: FileKind): Promise<DatasetErro
 
 function identityMapProblem(idm: unknown): string | undefined {
   if (idm === undefined || idm === null) return 'missing "identityMap"';
-  if (typeof idm !== 'object' || Array.isArray(idm)) return '"identityMap" must be an object of namespace → [{ "id": ... }]';
+  if (typeof idm !== 'object' || Array.isArray(idm))
+    return '"identityMap" must be an object of namespace → [{ "id": ... }]';
   for (const [ns, list] of Object.entries(idm)) {
     if (list === null) continue;
     if (!Array.isArray(list)) return `"identityMap.${ns}" must be an array of { "id": ... }`;
     for (const e of list) {
-      if (typeof e !== 'object' || e === null || Array.isArray(e)) return `"identityMap.${ns}" entries must be objects with an "id"`;
+      if (typeof e !== 'object' || e === null || Array.isArray(e))
+        return `"identityMap.${ns}" entries must be objects with an "id"`;
     }
   }
   return undefined;
@@ -472,7 +557,10 @@ function identityMapProblem(idm: unknown): string | undefined {
 
 /** 1-based line of the record with 0-based index `index` (blank lines do not count as records). */
 async function lineOfRecord(path: string, index: number): Promise<number | undefined> {
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const rl = createInterface({
+    input: createReadStream(path, { encoding: 'utf8' }),
+    crlfDelay: Infinity,
+  });
   let line = 0;
   let seen = -1;
   try {
@@ -487,9 +575,14 @@ async function lineOfRecord(path: string, index: number): Promise<number | undef
   return undefined;
 }
 
-async function recordError(file: DatasetFile | undefined, index: number, message: string): Promise<DatasetError> {
+async function recordError(
+  file: DatasetFile | undefined,
+  index: number,
+  message: string,
+): Promise<DatasetError> {
   if (!file) return new DatasetError(message);
-  if (file.format === 'parquet') return new DatasetError(`row ${index + 1}: ${message}`, { file: file.path, line: index + 1 });
+  if (file.format === 'parquet')
+    return new DatasetError(`row ${index + 1}: ${message}`, { file: file.path, line: index + 1 });
   const line = await lineOfRecord(file.path, index);
   return new DatasetError(message, { file: file.path, ...(line !== undefined ? { line } : {}) });
 }
@@ -515,19 +608,26 @@ async function validateIdentities(ctx: Ctx, table: string, staged: Staged): Prom
   );
   if (bad === null) return;
   const index = Number(bad);
-  const isNull = await scalar(ctx, `SELECT "identityMap" IS NULL FROM ${table} WHERE rowid = ${index}`);
+  const isNull = await scalar(
+    ctx,
+    `SELECT "identityMap" IS NULL FROM ${table} WHERE rowid = ${index}`,
+  );
   throw await recordError(
     staged.file,
     index,
-    isNull ? 'missing "identityMap"' : '"identityMap" holds no identity (every record needs at least one { "id": ... })',
+    isNull
+      ? 'missing "identityMap"'
+      : '"identityMap" holds no identity (every record needs at least one { "id": ... })',
   );
 }
 
 /** SQL: the staged `timestamp` as a UTC TIMESTAMP at millisecond precision. */
 function timestampSql(type: string): string {
   const up = type.toUpperCase();
-  if (up === 'TIMESTAMP WITH TIME ZONE' || up === 'TIMESTAMPTZ') return `date_trunc('millisecond', timezone('UTC', "timestamp"))`;
-  if (up.startsWith('TIMESTAMP') || up === 'DATE') return `date_trunc('millisecond', CAST("timestamp" AS TIMESTAMP))`;
+  if (up === 'TIMESTAMP WITH TIME ZONE' || up === 'TIMESTAMPTZ')
+    return `date_trunc('millisecond', timezone('UTC', "timestamp"))`;
+  if (up.startsWith('TIMESTAMP') || up === 'DATE')
+    return `date_trunc('millisecond', CAST("timestamp" AS TIMESTAMP))`;
   return `date_trunc('millisecond', timezone('UTC', CAST("timestamp" AS TIMESTAMPTZ)))`;
 }
 
@@ -537,15 +637,23 @@ async function validateTimestamps(ctx: Ctx, staged: Staged): Promise<void> {
   const isText = type === 'VARCHAR' || type === 'JSON';
   const isTime = type.startsWith('TIMESTAMP') || type === 'DATE';
   if (!isText && !isTime) {
-    throw new DatasetError(`event "timestamp" has type ${type}; expected an ISO-8601 string or a timestamp`, {
-      file: staged.file?.path,
-    });
+    throw new DatasetError(
+      `event "timestamp" has type ${type}; expected an ISO-8601 string or a timestamp`,
+      {
+        file: staged.file?.path,
+      },
+    );
   }
-  const cond = isText ? `"timestamp" IS NULL OR NOT ${isDateTimeSql('"timestamp"')}` : `"timestamp" IS NULL`;
+  const cond = isText
+    ? `"timestamp" IS NULL OR NOT ${isDateTimeSql('"timestamp"')}`
+    : `"timestamp" IS NULL`;
   const bad = await scalar(ctx, `SELECT min(rowid) FROM ${T.eStage} WHERE ${cond}`);
   if (bad === null) return;
   const index = Number(bad);
-  const value = await scalar(ctx, `SELECT "timestamp"::VARCHAR FROM ${T.eStage} WHERE rowid = ${index}`);
+  const value = await scalar(
+    ctx,
+    `SELECT "timestamp"::VARCHAR FROM ${T.eStage} WHERE rowid = ${index}`,
+  );
   throw await recordError(
     staged.file,
     index,
@@ -597,8 +705,13 @@ async function resolveColumns(ctx: Ctx, table: string, staged: Staged): Promise<
           },
         });
       } else if (leaf.raw.t === 'int') {
-        const fits = (x: string) => `(${x} IS NULL OR ${x} BETWEEN -9223372036854775808 AND 9223372036854775807)`;
-        checks.push({ col, leaf, aggs: { n: `coalesce(bool_and(${quantify(expr, leaf.steps, fits, 'all')}), true)` } });
+        const fits = (x: string) =>
+          `(${x} IS NULL OR ${x} BETWEEN -9223372036854775808 AND 9223372036854775807)`;
+        checks.push({
+          col,
+          leaf,
+          aggs: { n: `coalesce(bool_and(${quantify(expr, leaf.steps, fits, 'all')}), true)` },
+        });
       } else {
         checks.push({ col, leaf, aggs: { n: nonNull } });
       }
@@ -616,7 +729,8 @@ async function resolveColumns(ctx: Ctx, table: string, staged: Staged): Promise<
       if (a.t) sel.push(`${a.t} AS c${i}_t`);
     }
     const r = (await rows(ctx, `SELECT ${sel.join(', ')} FROM ${source}`))[0] ?? {};
-    for (const i of which) out.set(i, { n: r[`c${i}_n`] === true, d: r[`c${i}_d`] === true, t: r[`c${i}_t`] === true });
+    for (const i of which)
+      out.set(i, { n: r[`c${i}_n`] === true, d: r[`c${i}_d`] === true, t: r[`c${i}_t`] === true });
     return out;
   };
   // A sample decides most leaves (one non-date value makes a string; one value present makes JSON mixed;
@@ -636,7 +750,13 @@ async function resolveColumns(ctx: Ctx, table: string, staged: Staged): Promise<
     const r = full.get(i) ?? sample.get(i)!;
     let leaf: Raw;
     if (ch.leaf.raw.t === 'string') {
-      leaf = !r.n ? { t: 'string' } : r.d ? { t: 'date' } : r.t ? { t: 'datetime', fromString: true } : { t: 'string' };
+      leaf = !r.n
+        ? { t: 'string' }
+        : r.d
+          ? { t: 'date' }
+          : r.t
+            ? { t: 'datetime', fromString: true }
+            : { t: 'string' };
     } else if (ch.leaf.raw.t === 'int') {
       leaf = r.n ? { t: 'int' } : { t: 'double' };
     } else {
@@ -676,7 +796,10 @@ function attrsSql(cols: Column[]): { expr: string; type: string } {
  */
 async function connectedComponents(ctx: Ctx, edgesSql: string): Promise<number> {
   await exec(ctx, `CREATE OR REPLACE TEMP TABLE ${T.ccEdge} AS ${edgesSql}`);
-  await exec(ctx, `CREATE OR REPLACE TEMP TABLE ${T.ccLab} AS SELECT DISTINCT node, node AS lab FROM ${T.ccEdge}`);
+  await exec(
+    ctx,
+    `CREATE OR REPLACE TEMP TABLE ${T.ccLab} AS SELECT DISTINCT node, node AS lab FROM ${T.ccEdge}`,
+  );
   let rounds = 0;
   for (;;) {
     rounds++;
@@ -692,7 +815,10 @@ async function connectedComponents(ctx: Ctx, edgesSql: string): Promise<number> 
        SELECT n.node, least(n.lab, coalesce(j.lab, n.lab)) AS lab FROM n LEFT JOIN n AS j ON j.node = n.lab`,
     );
     const changed = Number(
-      await scalar(ctx, `SELECT count(*) FROM ${T.ccLab2} a JOIN ${T.ccLab} b USING (node) WHERE a.lab <> b.lab`),
+      await scalar(
+        ctx,
+        `SELECT count(*) FROM ${T.ccLab2} a JOIN ${T.ccLab} b USING (node) WHERE a.lab <> b.lab`,
+      ),
     );
     await exec(ctx, `DROP TABLE ${T.ccLab}`);
     await exec(ctx, `ALTER TABLE ${T.ccLab2} RENAME TO ${T.ccLab}`);
@@ -741,27 +867,45 @@ function mergedAttrsSql(cols: Column[]): string {
   const build = (expr: string, raw: Raw): string => {
     if (raw.t !== 'struct') return leafAgg(expr);
     const inner = raw.fields
-      .map(([n, f]) => `${quoteIdent(n)} := ${build(`struct_extract(${expr}, ${quoteLiteral(n)})`, f)}`)
+      .map(
+        ([n, f]) =>
+          `${quoteIdent(n)} := ${build(`struct_extract(${expr}, ${quoteLiteral(n)})`, f)}`,
+      )
       .join(', ');
     return `CASE WHEN bool_or(${expr} IS NOT NULL) THEN struct_pack(${inner}) END`;
   };
   return `CASE WHEN bool_or(attrs IS NOT NULL) THEN struct_pack(${cols
-    .map((c) => `${quoteIdent(c.name)} := ${build(`struct_extract(attrs, ${quoteLiteral(c.name)})`, c.raw)}`)
+    .map(
+      (c) =>
+        `${quoteIdent(c.name)} := ${build(`struct_extract(attrs, ${quoteLiteral(c.name)})`, c.raw)}`,
+    )
     .join(', ')}) END`;
 }
 
-async function buildTables(ctx: Ctx, p: Staged, e: Staged, pCols: Column[], eCols: Column[]): Promise<LoadReport['counts']> {
+async function buildTables(
+  ctx: Ctx,
+  p: Staged,
+  e: Staged,
+  pCols: Column[],
+  eCols: Column[],
+): Promise<LoadReport['counts']> {
   const pAttrs = attrsSql(pCols);
   const eAttrs = attrsSql(eCols);
 
   // ---- profiles: fragments → components
   await timed(ctx, 'merge profiles', async () => {
-    await exec(ctx, `CREATE TEMP TABLE ${T.pId} AS SELECT frag, ns, id, prim, frag * 1000000000 + pos AS ord FROM (${identitiesSql(T.pStage, 'frag')})`);
+    await exec(
+      ctx,
+      `CREATE TEMP TABLE ${T.pId} AS SELECT frag, ns, id, prim, frag * 1000000000 + pos AS ord FROM (${identitiesSql(T.pStage, 'frag')})`,
+    );
     await exec(
       ctx,
       `CREATE TEMP TABLE ${T.pShared} AS SELECT ns, id, row_number() OVER () AS iid FROM ${T.pId} GROUP BY ns, id HAVING count(DISTINCT frag) > 1`,
     );
-    await connectedComponents(ctx, `SELECT DISTINCT p.frag AS node, s.iid FROM ${T.pId} p JOIN ${T.pShared} s USING (ns, id)`);
+    await connectedComponents(
+      ctx,
+      `SELECT DISTINCT p.frag AS node, s.iid FROM ${T.pId} p JOIN ${T.pShared} s USING (ns, id)`,
+    );
     await exec(
       ctx,
       `CREATE TEMP TABLE ${T.pComp} AS
@@ -775,8 +919,13 @@ async function buildTables(ctx: Ctx, p: Staged, e: Staged, pCols: Column[], eCol
        FROM ${T.pId} p JOIN ${T.pComp} c USING (frag) GROUP BY c.comp, p.ns, p.id`,
     );
     await exec(ctx, `CREATE TEMP TABLE ${T.pMap} AS ${identityMapsSql(T.pIdent)}`);
-    await exec(ctx, `CREATE TEMP TABLE ${T.pAttrs} AS SELECT rowid AS frag, ${pAttrs.expr} AS attrs FROM ${T.pStage}`);
-    const merged = pCols.length ? `CAST(${mergedAttrsSql(pCols)} AS ${pAttrs.type})` : `NULL::${pAttrs.type}`;
+    await exec(
+      ctx,
+      `CREATE TEMP TABLE ${T.pAttrs} AS SELECT rowid AS frag, ${pAttrs.expr} AS attrs FROM ${T.pStage}`,
+    );
+    const merged = pCols.length
+      ? `CAST(${mergedAttrsSql(pCols)} AS ${pAttrs.type})`
+      : `NULL::${pAttrs.type}`;
     await exec(
       ctx,
       `CREATE TEMP TABLE ${T.pMerged} AS
@@ -796,12 +945,18 @@ async function buildTables(ctx: Ctx, p: Staged, e: Staged, pCols: Column[], eCol
        SELECT e.evt, arg_min(pi.comp, (CASE WHEN e.prim THEN 0 ELSE 1 END) * 1000000000 + e.pos) AS comp
        FROM ${T.eId} e JOIN ${T.pIdent} pi USING (ns, id) GROUP BY e.evt`,
     );
-    await exec(ctx, `CREATE TEMP TABLE ${T.oId} AS SELECT e.* FROM ${T.eId} e ANTI JOIN ${T.eMatch} m USING (evt)`);
+    await exec(
+      ctx,
+      `CREATE TEMP TABLE ${T.oId} AS SELECT e.* FROM ${T.eId} e ANTI JOIN ${T.eMatch} m USING (evt)`,
+    );
     await exec(
       ctx,
       `CREATE TEMP TABLE ${T.oShared} AS SELECT ns, id, row_number() OVER () AS iid FROM ${T.oId} GROUP BY ns, id HAVING count(DISTINCT evt) > 1`,
     );
-    await connectedComponents(ctx, `SELECT DISTINCT o.evt AS node, s.iid FROM ${T.oId} o JOIN ${T.oShared} s USING (ns, id)`);
+    await connectedComponents(
+      ctx,
+      `SELECT DISTINCT o.evt AS node, s.iid FROM ${T.oId} o JOIN ${T.oShared} s USING (ns, id)`,
+    );
     await exec(
       ctx,
       `CREATE TEMP TABLE ${T.oComp} AS
@@ -814,7 +969,10 @@ async function buildTables(ctx: Ctx, p: Staged, e: Staged, pCols: Column[], eCol
        FROM ${T.oId} o JOIN ${T.oComp} c USING (evt) GROUP BY c.comp, o.ns, o.id`,
     );
     await exec(ctx, `CREATE TEMP TABLE ${T.oMap} AS ${identityMapsSql(T.oIdent)}`);
-    await exec(ctx, `CREATE TEMP TABLE ${T.eOwner} AS SELECT evt, comp FROM ${T.eMatch} UNION ALL SELECT evt, comp FROM ${T.oComp}`);
+    await exec(
+      ctx,
+      `CREATE TEMP TABLE ${T.eOwner} AS SELECT evt, comp FROM ${T.eMatch} UNION ALL SELECT evt, comp FROM ${T.oComp}`,
+    );
   });
 
   // ---- final tables (under temporary names in main; swapped in later)
@@ -869,7 +1027,8 @@ async function buildTables(ctx: Ctx, p: Staged, e: Staged, pCols: Column[], eCol
   const profilesFromRecords = Number(c.pc);
   const orphanProfiles = Number(c.oc);
   const events = Number(c.ev);
-  if (events !== e.records) throw new Error(`internal: ${e.records} events read but ${events} attached`);
+  if (events !== e.records)
+    throw new Error(`internal: ${e.records} events read but ${events} attached`);
   return {
     profileRecords: p.records,
     profilesFromRecords,

@@ -109,7 +109,9 @@ export class DuckStore {
 
   /** Run a statement and return all rows as JSON-friendly objects (BIGINT → string). */
   async query(sql: string, params?: SqlParams): Promise<JsonRow[]> {
-    return this.withConnection(async (conn) => (await conn.runAndReadAll(sql, params)).getRowObjectsJson());
+    return this.withConnection(async (conn) =>
+      (await conn.runAndReadAll(sql, params)).getRowObjectsJson(),
+    );
   }
 
   /** Run a statement for its effect. */
@@ -124,7 +126,9 @@ export class DuckStore {
    * the rows as JSON-friendly objects.
    */
   interruptible(sql: string, params?: SqlParams): Interruptible<JsonRow[]> {
-    return this.interruptibleWith(async (conn) => (await conn.runAndReadAll(sql, params)).getRowObjectsJson());
+    return this.interruptibleWith(async (conn) =>
+      (await conn.runAndReadAll(sql, params)).getRowObjectsJson(),
+    );
   }
 
   /** Like `interruptible`, for any work on one connection (streaming, several statements). */

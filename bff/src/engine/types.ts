@@ -91,7 +91,12 @@ export function rawFromDuck(type: DuckDBType, source: 'json' | 'parquet'): Raw {
       return { t: 'list', el: rawFromDuck(type.valueType, source) };
     case DuckDBTypeId.STRUCT:
       if (type.entryNames.length === 0) return R.json;
-      return { t: 'struct', fields: type.entryNames.map((n, i) => [n, rawFromDuck(type.entryTypes[i]!, source)] as const) };
+      return {
+        t: 'struct',
+        fields: type.entryNames.map(
+          (n, i) => [n, rawFromDuck(type.entryTypes[i]!, source)] as const,
+        ),
+      };
     case DuckDBTypeId.MAP:
       return { t: 'map', value: rawFromDuck(type.valueType, source) };
     case DuckDBTypeId.SQLNULL:
@@ -121,7 +126,8 @@ export function sqlType(raw: Raw, mode: 'stage' | 'inter' | 'final'): string {
     case 'date':
       return 'DATE';
     case 'datetime':
-      if (raw.fromString) return mode === 'stage' ? 'VARCHAR' : mode === 'inter' ? 'TIMESTAMPTZ' : 'TIMESTAMP';
+      if (raw.fromString)
+        return mode === 'stage' ? 'VARCHAR' : mode === 'inter' ? 'TIMESTAMPTZ' : 'TIMESTAMP';
       return 'TIMESTAMP';
     case 'json':
       return 'JSON';
@@ -170,7 +176,10 @@ export function pqlType(raw: Raw): PqlType {
     case 'map':
       return { kind: 'map', value: pqlType(raw.value) };
     case 'struct':
-      return { kind: 'object', fields: Object.fromEntries(raw.fields.map(([n, f]) => [n, pqlType(f)])) };
+      return {
+        kind: 'object',
+        fields: Object.fromEntries(raw.fields.map(([n, f]) => [n, pqlType(f)])),
+      };
   }
 }
 
@@ -210,10 +219,16 @@ let lambdaSeq = 0;
  * or some (mode 'any') value reached from `expr` along `steps` (through
  * struct fields, list elements and map values).
  */
-export function quantify(expr: string, steps: readonly Step[], pred: (x: string) => string, mode: 'all' | 'any'): string {
+export function quantify(
+  expr: string,
+  steps: readonly Step[],
+  pred: (x: string) => string,
+  mode: 'all' | 'any',
+): string {
   if (steps.length === 0) return pred(expr);
   const [step, ...rest] = steps;
-  if (typeof step === 'object') return quantify(`struct_extract(${expr}, ${quoteLiteral(step.field)})`, rest, pred, mode);
+  if (typeof step === 'object')
+    return quantify(`struct_extract(${expr}, ${quoteLiteral(step.field)})`, rest, pred, mode);
   const v = `x${++lambdaSeq}`;
   const src = step === 'list' ? expr : `map_values(${expr})`;
   const agg = mode === 'all' ? 'list_bool_and' : 'list_bool_or';
@@ -221,7 +236,8 @@ export function quantify(expr: string, steps: readonly Step[], pred: (x: string)
 }
 
 const DATE_RE = '[0-9]{4}-[0-9]{2}-[0-9]{2}';
-const DATETIME_RE = '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)';
+const DATETIME_RE =
+  '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)';
 
 /** SQL: the VARCHAR `x` is a calendar date written YYYY-MM-DD. */
 export function isDateSql(x: string): string {
@@ -237,10 +253,17 @@ export function isDateTimeSql(x: string): string {
 export function replaceLeaf(raw: Raw, steps: readonly Step[], leaf: Raw): Raw {
   if (steps.length === 0) return leaf;
   const [step, ...rest] = steps;
-  if (step === 'list' && raw.t === 'list') return { t: 'list', el: replaceLeaf(raw.el, rest, leaf) };
-  if (step === 'map' && raw.t === 'map') return { t: 'map', value: replaceLeaf(raw.value, rest, leaf) };
+  if (step === 'list' && raw.t === 'list')
+    return { t: 'list', el: replaceLeaf(raw.el, rest, leaf) };
+  if (step === 'map' && raw.t === 'map')
+    return { t: 'map', value: replaceLeaf(raw.value, rest, leaf) };
   if (typeof step === 'object' && raw.t === 'struct') {
-    return { t: 'struct', fields: raw.fields.map(([n, f]) => (n === step.field ? [n, replaceLeaf(f, rest, leaf)] : [n, f])) };
+    return {
+      t: 'struct',
+      fields: raw.fields.map(([n, f]) =>
+        n === step.field ? [n, replaceLeaf(f, rest, leaf)] : [n, f],
+      ),
+    };
   }
   throw new Error('replaceLeaf: path does not match type');
 }

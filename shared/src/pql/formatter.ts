@@ -29,7 +29,12 @@ export function format(root: Expr, options: FormatOptions = {}): string {
   const width = options.lineWidth ?? 100;
   const indent = options.indent ?? '  ';
   const oneLine = fmt(root, 9);
-  if (width > 0 && oneLine.length > width && root.kind === 'Binary' && (root.op === 'and' || root.op === 'or')) {
+  if (
+    width > 0 &&
+    oneLine.length > width &&
+    root.kind === 'Binary' &&
+    (root.op === 'and' || root.op === 'or')
+  ) {
     const op = root.op;
     const own = level(root);
     const operands: Expr[] = [];
@@ -231,7 +236,8 @@ function hasTopLevelIn(text: string): boolean {
       else if (t.value === ')' || t.value === ']' || t.value === '}') depth--;
     } else if (depth === 0 && t.kind === 'keyword' && t.value === 'in') {
       const prev = tokens[i - 1];
-      if (!(prev && prev.kind === 'punct' && (prev.value === '.' || prev.value === '^'))) return true;
+      if (!(prev && prev.kind === 'punct' && (prev.value === '.' || prev.value === '^')))
+        return true;
     }
   }
   return false;

@@ -12,7 +12,27 @@ export interface LexResult {
 }
 
 const PUNCT2 = new Set(['=>', '!=', '<=', '>=']);
-const PUNCT1 = new Set(['(', ')', '[', ']', '{', '}', ',', '.', ':', '^', '=', '<', '>', '+', '-', '*', '/', '%', '!']);
+const PUNCT1 = new Set([
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '.',
+  ':',
+  '^',
+  '=',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '!',
+]);
 
 const ESCAPES: Record<string, string> = {
   '"': '"',
@@ -32,11 +52,19 @@ const TYPOGRAPHIC_QUOTES: Record<string, string> = {
   '\u00ab': '\u00bb', // « »
 };
 
+const IDENT_START = /[\p{L}_]/u;
+const IDENT_PART = /[\p{L}\p{Nd}_]/u;
+
+// ASCII first: the Unicode property test is only needed for the rare non-ASCII letter
 function isIdentStart(ch: string): boolean {
-  return /[\p{L}_]/u.test(ch);
+  const c = ch.charCodeAt(0);
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+  return IDENT_START.test(ch);
 }
 function isIdentPart(ch: string): boolean {
-  return /[\p{L}\p{Nd}_]/u.test(ch);
+  const c = ch.charCodeAt(0);
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+  return IDENT_PART.test(ch);
 }
 function isDigit(ch: string | undefined): boolean {
   return ch !== undefined && ch >= '0' && ch <= '9';
@@ -138,10 +166,14 @@ export function tokenize(text: string): LexResult {
       j++;
     }
     if (!terminated && !typographic) {
-      report('PQL002', `This text is not closed: add the closing ${open === '"' ? 'double quote (")' : "quote (')"}`, {
-        start,
-        end: start + 1,
-      });
+      report(
+        'PQL002',
+        `This text is not closed: add the closing ${open === '"' ? 'double quote (")' : "quote (')"}`,
+        {
+          start,
+          end: start + 1,
+        },
+      );
     }
     push('string', start, j, value);
     i = j;
@@ -151,7 +183,16 @@ export function tokenize(text: string): LexResult {
     const ch = text[i]!;
     const code = ch.charCodeAt(0);
     // whitespace
-    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f' || ch === '\v' || code === 0xa0 || code === 0xfeff) {
+    if (
+      ch === ' ' ||
+      ch === '\t' ||
+      ch === '\n' ||
+      ch === '\r' ||
+      ch === '\f' ||
+      ch === '\v' ||
+      code === 0xa0 ||
+      code === 0xfeff
+    ) {
       i++;
       continue;
     }
@@ -218,13 +259,20 @@ export function tokenize(text: string): LexResult {
         decimal = true;
         j++;
         while (isDigit(text[j])) j++;
-      } else if (text[j] === '.' && !(text[j + 1] !== undefined && (isIdentStart(text[j + 1]!) || text[j + 1] === '`'))) {
+      } else if (
+        text[j] === '.' &&
+        !(text[j + 1] !== undefined && (isIdentStart(text[j + 1]!) || text[j + 1] === '`'))
+      ) {
         // `5.` (a method call such as `5.abs()` is left to the parser)
         j++;
         decimal = true;
         bad = `A decimal needs a digit after the point: write ${text.slice(i, j)}0`;
       }
-      if ((text[j] === 'e' || text[j] === 'E') && (isDigit(text[j + 1]) || ((text[j + 1] === '+' || text[j + 1] === '-') && isDigit(text[j + 2])))) {
+      if (
+        (text[j] === 'e' || text[j] === 'E') &&
+        (isDigit(text[j + 1]) ||
+          ((text[j + 1] === '+' || text[j + 1] === '-') && isDigit(text[j + 2])))
+      ) {
         decimal = true;
         j += 2;
         while (isDigit(text[j])) j++;
@@ -237,10 +285,14 @@ export function tokenize(text: string): LexResult {
         // `3days`, `12ab`: the number runs into a word
         let k = j;
         while (k < n && isIdentPart(text[k]!)) k++;
-        report('PQL004', `'${text.slice(i, k)}' is not a number: put a space between a number and a word`, {
-          start,
-          end: k,
-        });
+        report(
+          'PQL004',
+          `'${text.slice(i, k)}' is not a number: put a space between a number and a word`,
+          {
+            start,
+            end: k,
+          },
+        );
       }
       push(decimal ? 'decimal' : 'integer', start, j, literal);
       i = j;
@@ -251,7 +303,10 @@ export function tokenize(text: string): LexResult {
       let j = i + 1;
       while (isDigit(text[j])) j++;
       if (j === i + 1) {
-        report('PQL001', "A '$' must be followed by a parameter number, as in $1", { start, end: start + 1 });
+        report('PQL001', "A '$' must be followed by a parameter number, as in $1", {
+          start,
+          end: start + 1,
+        });
         push('unknown', start, start + 1, ch);
         i++;
         continue;
@@ -266,6 +321,12 @@ export function tokenize(text: string): LexResult {
     if (isIdentStart(chFull)) {
       let j = i + chFull.length;
       while (j < n) {
+        const code = text.charCodeAt(j);
+        if (code < 128) {
+          if (!isIdentPart(text[j]!)) break;
+          j++;
+          continue;
+        }
         const c = String.fromCodePoint(text.codePointAt(j)!);
         if (!isIdentPart(c)) break;
         j += c.length;
@@ -284,7 +345,10 @@ export function tokenize(text: string): LexResult {
         i = close + 1;
         continue;
       }
-      report('PQL002', 'This quoted name is not closed: add the closing backtick (`)', { start, end: start + 1 });
+      report('PQL002', 'This quoted name is not closed: add the closing backtick (`)', {
+        start,
+        end: start + 1,
+      });
       push('unknown', start, start + 1, ch);
       i++;
       continue;
@@ -302,7 +366,13 @@ export function tokenize(text: string): LexResult {
     }
     // anything else
     const hint =
-      ch === '&' ? ": write 'and'" : ch === '|' ? ": write 'or'" : ch === ';' ? ': PQL has no statement separator' : '';
+      ch === '&'
+        ? ": write 'and'"
+        : ch === '|'
+          ? ": write 'or'"
+          : ch === ';'
+            ? ': PQL has no statement separator'
+            : '';
     report('PQL001', `The character ${describeChar(chFull)} is not part of PQL${hint}`, {
       start,
       end: start + chFull.length,

@@ -55,7 +55,6 @@ export interface ParseStats {
 export const MAX_DEPTH = 200;
 
 const COMPARE_OPS = new Set<string>(['=', '!=', '<', '<=', '>', '>=']);
-const TIME_WORDS = new Set<string>(['now', 'today', 'yesterday', 'tomorrow']);
 const DIRECTIONS = new Set<string>(['before', 'after', 'from']);
 const AGG_HEADS = new Set<string>(AGGREGATE_HEADS);
 const CHAIN_CLAUSES = new Set(['what', 'when', 'count', 'where']);
@@ -104,9 +103,19 @@ function run(text: string, options: ParseOptions): { result: ParseResult; stats:
     lexed = tokenize(text);
   } catch {
     /* c8 ignore next */
-    lexed = { tokens: [{ kind: 'eof', value: '', text: '', span: { start: text.length, end: text.length } }] as Token[], diagnostics: [] };
+    lexed = {
+      tokens: [
+        { kind: 'eof', value: '', text: '', span: { start: text.length, end: text.length } },
+      ] as Token[],
+      diagnostics: [],
+    };
   }
-  const parser = new Parser(lexed.tokens, text.length, lexed.diagnostics, options.maxDepth ?? MAX_DEPTH);
+  const parser = new Parser(
+    lexed.tokens,
+    text.length,
+    lexed.diagnostics,
+    options.maxDepth ?? MAX_DEPTH,
+  );
   let root: Expr;
   try {
     root = parser.parseQuery();
@@ -116,7 +125,9 @@ function run(text: string, options: ParseOptions): { result: ParseResult; stats:
     parser.internalError(e);
     root = { kind: 'Error', span: { start: 0, end: text.length } };
   }
-  const diagnostics = [...lexed.diagnostics, ...parser.diagnostics].sort((a, b) => a.span.start - b.span.start);
+  const diagnostics = [...lexed.diagnostics, ...parser.diagnostics].sort(
+    (a, b) => a.span.start - b.span.start,
+  );
   return {
     result: { root, diagnostics, source },
     stats: { tokens: lexed.tokens.length, steps: parser.steps },
@@ -131,12 +142,15 @@ function sp(start: number, end: number): Span {
 export function editDistance(a: string, b: string): number {
   const m = a.length;
   const n = b.length;
-  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) =>
+    Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= m; i++) {
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
       d[i]![j] = v;
     }
   }
@@ -163,7 +177,20 @@ export function nearMiss(word: string, candidates: readonly string[]): string | 
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 function daysIn(year: number, month: number): number {
   if (month === 2 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return 29;
   return DAYS_IN_MONTH[month - 1]!;
@@ -194,7 +221,9 @@ class Parser {
   }
 
   internalError(e: unknown): void {
-    this.diagnostics.push(error('PQL101', `Internal parser error: ${String(e)}`, sp(0, this.length)));
+    this.diagnostics.push(
+      error('PQL101', `Internal parser error: ${String(e)}`, sp(0, this.length)),
+    );
   }
 
   // ---------------------------------------------------------------- token helpers
@@ -370,13 +399,18 @@ class Parser {
       const found = latest[l];
       stops[i] = found === undefined ? n - 1 : found;
       const t = this.toks[i]!;
-      const afterDot = i > 0 && this.toks[i - 1]!.kind === 'punct' && (this.toks[i - 1]!.value === '.' || this.toks[i - 1]!.value === '^');
+      const afterDot =
+        i > 0 &&
+        this.toks[i - 1]!.kind === 'punct' &&
+        (this.toks[i - 1]!.value === '.' || this.toks[i - 1]!.value === '^');
       const isStop =
         t.kind === 'eof' ||
         (!afterDot && t.kind === 'keyword' && R7_STOP_KEYWORDS.has(t.value)) ||
-        (t.kind === 'punct' && (R7_STOP_PUNCT.has(t.value) || t.value === ')' || t.value === ']' || t.value === '}'));
+        (t.kind === 'punct' &&
+          (R7_STOP_PUNCT.has(t.value) || t.value === ')' || t.value === ']' || t.value === '}'));
       if (isStop) latest[l] = i;
-      if (t.kind === 'punct' && (t.value === '(' || t.value === '[' || t.value === '{')) latest.length = l + 1;
+      if (t.kind === 'punct' && (t.value === '(' || t.value === '[' || t.value === '{'))
+        latest.length = l + 1;
     }
     return stops;
   }
@@ -391,7 +425,11 @@ class Parser {
     this.steps++;
     if (this.depth >= this.maxDepth) {
       if (!this.aborted) {
-        this.err('PQL101', `This expression is nested too deeply (more than ${this.maxDepth} levels): simplify it`, this.atEof() ? sp(this.length, this.length) : this.tok.span);
+        this.err(
+          'PQL101',
+          `This expression is nested too deeply (more than ${this.maxDepth} levels): simplify it`,
+          this.atEof() ? sp(this.length, this.length) : this.tok.span,
+        );
         this.aborted = true;
       }
       while (!this.atEof()) this.next();
@@ -419,7 +457,11 @@ class Parser {
 
   parseQuery(): Expr {
     if (this.atEof()) {
-      this.err('PQL102', 'The expression is empty: write a condition, for example loyalty.tier = "gold"', sp(this.length, this.length));
+      this.err(
+        'PQL102',
+        'The expression is empty: write a condition, for example loyalty.tier = "gold"',
+        sp(this.length, this.length),
+      );
       return this.errorNode(this.length, this.length);
     }
     let root = this.parseExpr();
@@ -442,8 +484,17 @@ class Parser {
       // Report the first stray text only; keep parsing the rest for the errors inside it.
       if (!trailingReported) {
         trailingReported = true;
-        if (!this.diagnostics.some((d) => d.span.start >= root.span.start && d.span.start < t.span.start && d.code !== 'PQL107')) {
-          this.err('PQL107', `Did not expect ${this.describe(t)} after the end of the expression: is an 'and' or 'or' missing?`, t.span);
+        if (
+          !this.diagnostics.some(
+            (d) =>
+              d.span.start >= root.span.start && d.span.start < t.span.start && d.code !== 'PQL107',
+          )
+        ) {
+          this.err(
+            'PQL107',
+            `Did not expect ${this.describe(t)} after the end of the expression: is an 'and' or 'or' missing?`,
+            t.span,
+          );
         }
       }
       if (this.canStartOperand()) this.parseExpr();
@@ -488,7 +539,12 @@ class Parser {
       if (!this.enter()) return this.errorNode(t.span.start, this.length);
       try {
         const operand = this.parseNot();
-        return { kind: 'Not', operand, bang: t.value === '!', span: sp(t.span.start, operand.span.end) };
+        return {
+          kind: 'Not',
+          operand,
+          bang: t.value === '!',
+          span: sp(t.span.start, operand.span.end),
+        };
       } finally {
         this.leave();
       }
@@ -547,7 +603,14 @@ class Parser {
   /** After a complete operand, a word or value that is not an operator: explain, once. */
   private checkMissingOperator(left: Expr): void {
     const t = this.tok;
-    if (t.kind !== 'identifier' && t.kind !== 'string' && t.kind !== 'integer' && t.kind !== 'decimal' && t.kind !== 'param') return;
+    if (
+      t.kind !== 'identifier' &&
+      t.kind !== 'string' &&
+      t.kind !== 'integer' &&
+      t.kind !== 'decimal' &&
+      t.kind !== 'param'
+    )
+      return;
     if (left.kind === 'Name') {
       const near = nearMiss(left.name, PREFIX_WORDS);
       if (near) {
@@ -556,7 +619,15 @@ class Parser {
       }
     }
     if (t.kind === 'identifier') {
-      const near = nearMiss(t.value, [...INFIX_WORDS, 'over', 'where', 'from', 'between', 'before', 'after']);
+      const near = nearMiss(t.value, [
+        ...INFIX_WORDS,
+        'over',
+        'where',
+        'from',
+        'between',
+        'before',
+        'after',
+      ]);
       if (near) {
         this.err('PQL101', `Unknown word '${t.text}': did you mean '${near}'?`, t.span);
         return;
@@ -572,7 +643,13 @@ class Parser {
       return { kind: 'Occurs', subject: left, spec, span: sp(left.span.start, spec.span.end) };
     }
     const right = this.parseAdd();
-    return { kind: 'Binary', op: op as BinaryOp, left, right, span: sp(left.span.start, right.span.end) };
+    return {
+      kind: 'Binary',
+      op: op as BinaryOp,
+      left,
+      right,
+      span: sp(left.span.start, right.span.end),
+    };
   }
 
   private parseAdd(): Expr {
@@ -614,7 +691,11 @@ class Parser {
     const minus = this.next();
     const t = this.tok;
     const after = this.peek();
-    if ((t.kind === 'integer' || t.kind === 'decimal') && !this.isPunct('.', after) && !this.isPunct('[', after)) {
+    if (
+      (t.kind === 'integer' || t.kind === 'decimal') &&
+      !this.isPunct('.', after) &&
+      !this.isPunct('[', after)
+    ) {
       this.next();
       return this.numberLiteral(t, true, minus.span.start);
     }
@@ -637,17 +718,28 @@ class Parser {
         big = 0n;
       }
       if (big > 2n ** 53n) {
-        this.err('PQL106', `The number ${t.text} is too large: whole numbers must be at most 9007199254740992`, t.span);
+        this.err(
+          'PQL106',
+          `The number ${t.text} is too large: whole numbers must be at most 9007199254740992`,
+          t.span,
+        );
       }
       const value = Number(t.value);
       return { kind: 'Integer', value: negative ? -value : value, span };
     }
-    let value = Number(t.value.endsWith('.') ? t.value + '0' : t.value.startsWith('.') ? '0' + t.value : t.value);
+    let value = Number(
+      t.value.endsWith('.') ? t.value + '0' : t.value.startsWith('.') ? '0' + t.value : t.value,
+    );
     if (!Number.isFinite(value)) {
       this.err('PQL106', `The number ${t.text} is too large`, t.span);
       value = 0;
     }
-    return { kind: 'Decimal', value: negative ? -value : value, text: negative ? `-${t.value}` : t.value, span };
+    return {
+      kind: 'Decimal',
+      value: negative ? -value : value,
+      text: negative ? `-${t.value}` : t.value,
+      span,
+    };
   }
 
   // ---------------------------------------------------------------- postfix
@@ -659,16 +751,32 @@ class Parser {
         const dot = this.next();
         const nameTok = this.tok;
         if (!this.isWord(nameTok)) {
-          this.errHere('PQL101', `Expected a field or method name after '.' but found ${this.describe(nameTok)}`);
+          this.errHere(
+            'PQL101',
+            `Expected a field or method name after '.' but found ${this.describe(nameTok)}`,
+          );
           return this.errorNode(expr.span.start, dot.span.end);
         }
         this.next();
         const name = nameTok.kind === 'identifier' ? nameTok.value : nameTok.text;
         if (this.isPunct('(')) {
           const { items, end } = this.parseArgs();
-          expr = { kind: 'Method', receiver: expr, name, nameSpan: nameTok.span, args: items, span: sp(expr.span.start, end) };
+          expr = {
+            kind: 'Method',
+            receiver: expr,
+            name,
+            nameSpan: nameTok.span,
+            args: items,
+            span: sp(expr.span.start, end),
+          };
         } else {
-          expr = { kind: 'Member', object: expr, name, nameSpan: nameTok.span, span: sp(expr.span.start, nameTok.span.end) };
+          expr = {
+            kind: 'Member',
+            object: expr,
+            name,
+            nameSpan: nameTok.span,
+            span: sp(expr.span.start, nameTok.span.end),
+          };
         }
         continue;
       }
@@ -705,7 +813,13 @@ class Parser {
   /** `( [Expr {, Expr}] )` starting at the current `(`. */
   private parseArgs(): { items: Expr[]; end: number } {
     const open = this.next();
-    return this.parseDelimited(open, ')', 'arguments', () => this.parseExpr(), "Expected ',' between arguments");
+    return this.parseDelimited(
+      open,
+      ')',
+      'arguments',
+      () => this.parseExpr(),
+      "Expected ',' between arguments",
+    );
   }
 
   private parseDelimited<T extends { span: Span }>(
@@ -746,14 +860,21 @@ class Parser {
     const p = this.prev();
     const after = p ? ` after '${p.text.length > 20 ? p.text.slice(0, 20) + '…' : p.text}'` : '';
     if (t.kind === 'eof') {
-      this.err('PQL102', `The expression ends too early: a value is expected${after}`, sp(this.length, this.length));
+      this.err(
+        'PQL102',
+        `The expression ends too early: a value is expected${after}`,
+        sp(this.length, this.length),
+      );
       return this.errorNode(this.length, this.length);
     }
     this.err('PQL101', `Expected a value${after} but found ${this.describe(t)}`, t.span);
     // Skip stray operators (`= = "male"`), then read the operand if one follows.
     const start = t.span.start;
     let end = t.span.start;
-    while (this.tok.kind === 'punct' && ['=', '!=', '<', '<=', '>', '>=', '+', '*', '/', '%', '.', '=>'].includes(this.tok.value)) {
+    while (
+      this.tok.kind === 'punct' &&
+      ['=', '!=', '<', '<=', '>', '>=', '+', '*', '/', '%', '.', '=>'].includes(this.tok.value)
+    ) {
       end = this.next().span.end;
     }
     if (end > start && this.canStartOperand()) return this.primary();
@@ -790,7 +911,13 @@ class Parser {
           case '[': {
             // rule R1: in primary position, `[` starts a list literal
             const open = this.next();
-            const { items, end } = this.parseDelimited(open, ']', 'list', () => this.parseExpr(), "Expected ',' between list items");
+            const { items, end } = this.parseDelimited(
+              open,
+              ']',
+              'list',
+              () => this.parseExpr(),
+              "Expected ',' between list items",
+            );
             return { kind: 'List', items, span: sp(open.span.start, end) };
           }
           case '{':
@@ -821,10 +948,19 @@ class Parser {
   }
 
   private misplacedNot(t: Token): Expr {
-    this.err('PQL101', `'${t.text}' cannot be used here: put the negated condition in parentheses, as in (${t.text} x)`, t.span);
+    this.err(
+      'PQL101',
+      `'${t.text}' cannot be used here: put the negated condition in parentheses, as in (${t.text} x)`,
+      t.span,
+    );
     this.next();
     const operand = this.parseUnary();
-    return { kind: 'Not', operand, bang: t.value === '!', span: sp(t.span.start, operand.span.end) };
+    return {
+      kind: 'Not',
+      operand,
+      bang: t.value === '!',
+      span: sp(t.span.start, operand.span.end),
+    };
   }
 
   private identifierPrimary(): Expr {
@@ -841,7 +977,13 @@ class Parser {
     if (this.isPunct('(')) {
       // rule R8: a global function call; unknown names are the checker's business
       const { items, end } = this.parseArgs();
-      const call: Expr = { kind: 'Call', name: t.value, nameSpan: t.span, args: items, span: sp(t.span.start, end) };
+      const call: Expr = {
+        kind: 'Call',
+        name: t.value,
+        nameSpan: t.span,
+        args: items,
+        span: sp(t.span.start, end),
+      };
       if (t.value.toLowerCase() === 'date') this.checkDate(items);
       return call;
     }
@@ -850,19 +992,42 @@ class Parser {
 
   private checkDate(args: readonly Expr[]): void {
     if (args.length === 3 && args.every((a) => a.kind === 'Integer')) {
-      const [y, m, d] = args.map((a) => (a.kind === 'Integer' ? a.value : 0)) as [number, number, number];
+      const [y, m, d] = args.map((a) => (a.kind === 'Integer' ? a.value : 0)) as [
+        number,
+        number,
+        number,
+      ];
       if (y < 1 || y > 9999) {
         this.err('PQL106', `The year ${y} is not valid: use a year from 1 to 9999`, args[0]!.span);
       } else if (m < 1 || m > 12) {
-        this.err('PQL106', `There is no month ${m}: months go from 1 (January) to 12 (December)`, args[1]!.span);
+        this.err(
+          'PQL106',
+          `There is no month ${m}: months go from 1 (January) to 12 (December)`,
+          args[1]!.span,
+        );
       } else if (d < 1 || d > daysIn(y, m)) {
-        this.err('PQL106', `${MONTH_NAMES[m - 1]} ${y} has no day ${d}: it has ${daysIn(y, m)} days`, args[2]!.span);
+        this.err(
+          'PQL106',
+          `${MONTH_NAMES[m - 1]} ${y} has no day ${d}: it has ${daysIn(y, m)} days`,
+          args[2]!.span,
+        );
       }
     } else if (args.length === 1 && args[0]!.kind === 'String') {
       const s = args[0].value;
       const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-      const ok = m !== null && +m[2]! >= 1 && +m[2]! <= 12 && +m[3]! >= 1 && +m[3]! <= daysIn(+m[1]!, +m[2]!) && +m[1]! >= 1;
-      if (!ok) this.err('PQL106', `"${s}" is not a valid date: write it as "YYYY-MM-DD", as in "2024-02-29"`, args[0].span);
+      const ok =
+        m !== null &&
+        +m[2]! >= 1 &&
+        +m[2]! <= 12 &&
+        +m[3]! >= 1 &&
+        +m[3]! <= daysIn(+m[1]!, +m[2]!) &&
+        +m[1]! >= 1;
+      if (!ok)
+        this.err(
+          'PQL106',
+          `"${s}" is not a valid date: write it as "YYYY-MM-DD", as in "2024-02-29"`,
+          args[0].span,
+        );
     }
   }
 
@@ -905,8 +1070,15 @@ class Parser {
       case 'last':
       case 'next': {
         this.next();
-        const unit = this.tok.kind === 'identifier' ? TIME_UNIT_WORDS.get(this.tok.value.toLowerCase()) : undefined;
-        this.err('PQL104', `'${t.text}${unit ? ' ' + this.tok.text : ' …'}' is a period: it can only follow 'occurs' (as in timestamp occurs ${t.value} week)`, t.span);
+        const unit =
+          this.tok.kind === 'identifier'
+            ? TIME_UNIT_WORDS.get(this.tok.value.toLowerCase())
+            : undefined;
+        this.err(
+          'PQL104',
+          `'${t.text}${unit ? ' ' + this.tok.text : ' …'}' is a period: it can only follow 'occurs' (as in timestamp occurs ${t.value} week)`,
+          t.span,
+        );
         const end = unit ? this.next().span.end : t.span.end;
         return this.errorNode(t.span.start, end);
       }
@@ -967,18 +1139,24 @@ class Parser {
       'object',
       (): ObjectEntry & { span: Span } => {
         const k = this.tok;
-        let key = '';
+        let key: string;
         if (k.kind === 'string' || k.kind === 'identifier') key = k.value;
         else if (k.kind === 'keyword') key = k.text;
         else {
-          this.errHere('PQL101', `Expected a key (a name or a text in quotes) in the object but found ${this.describe(k)}`);
+          this.errHere(
+            'PQL101',
+            `Expected a key (a name or a text in quotes) in the object but found ${this.describe(k)}`,
+          );
           const value = this.errorNode(k.span.start, k.span.start);
           return { key: '', keySpan: sp(k.span.start, k.span.start), value, span: value.span };
         }
         this.next();
         let value: Expr;
         if (this.expectPunct(':', `Expected ':' after the key ${k.text}`)) value = this.parseExpr();
-        else value = this.canStartOperand() ? this.parseExpr() : this.errorNode(k.span.end, k.span.end);
+        else
+          value = this.canStartOperand()
+            ? this.parseExpr()
+            : this.errorNode(k.span.end, k.span.end);
         return { key, keySpan: k.span, value, span: sp(k.span.start, value.span.end) };
       },
       "Expected ',' between object entries",
@@ -1000,7 +1178,10 @@ class Parser {
     if (this.isPunct('.')) this.next();
     const nameTok = this.tok;
     if (!this.isWord(nameTok)) {
-      this.errHere('PQL101', `Expected a field name after '${'^'.repeat(levels)}' but found ${this.describe(nameTok)}`);
+      this.errHere(
+        'PQL101',
+        `Expected a field name after '${'^'.repeat(levels)}' but found ${this.describe(nameTok)}`,
+      );
       return this.errorNode(first.span.start, this.endOfPrev());
     }
     this.next();
@@ -1011,15 +1192,28 @@ class Parser {
   private ifExpr(): Expr {
     const kw = this.next();
     if (!this.isPunct('(')) {
-      this.errHere('PQL101', `Expected '(' after 'if', as in if(condition, value, otherwise) but found ${this.describe(this.tok)}`);
+      this.errHere(
+        'PQL101',
+        `Expected '(' after 'if', as in if(condition, value, otherwise) but found ${this.describe(this.tok)}`,
+      );
       return this.errorNode(kw.span.start, kw.span.end);
     }
     const { items, end } = this.parseArgs();
     if (items.length !== 3) {
-      this.err('PQL101', `'if' needs three parts: if(condition, value when true, value otherwise); found ${items.length}`, kw.span);
+      this.err(
+        'PQL101',
+        `'if' needs three parts: if(condition, value when true, value otherwise); found ${items.length}`,
+        kw.span,
+      );
     }
     const at = (i: number): Expr => items[i] ?? this.errorNode(end, end);
-    return { kind: 'If', condition: at(0), then: at(1), otherwise: at(2), span: sp(kw.span.start, end) };
+    return {
+      kind: 'If',
+      condition: at(0),
+      then: at(1),
+      otherwise: at(2),
+      span: sp(kw.span.start, end),
+    };
   }
 
   private variable(what: string): { name: string; span: Span } {
@@ -1063,7 +1257,8 @@ class Parser {
     for (;;) {
       const v = this.variable(`a variable name after '${kw.value}'`);
       let source: Expr;
-      if (this.expectKw('from', `Expected 'from' after '${kw.value} ${v.name}'`)) source = this.parseOr();
+      if (this.expectKw('from', `Expected 'from' after '${kw.value} ${v.name}'`))
+        source = this.parseOr();
       else source = this.errorNode(v.span.end, v.span.end);
       let where: Expr | undefined;
       let assertion: Expr | undefined;
@@ -1083,13 +1278,22 @@ class Parser {
         ...(assertion ? { assertion } : {}),
       });
       // comma-chained ranges: `, v from …`
-      if (this.isPunct(',') && this.peek().kind === 'identifier' && this.isKw('from', this.peek(2))) {
+      if (
+        this.isPunct(',') &&
+        this.peek().kind === 'identifier' &&
+        this.isKw('from', this.peek(2))
+      ) {
         this.next();
         continue;
       }
       break;
     }
-    return { kind: 'Quantifier', quantifier: kw.value as 'exists' | 'forall', ranges, span: sp(kw.span.start, this.endOfPrev()) };
+    return {
+      kind: 'Quantifier',
+      quantifier: kw.value as 'exists' | 'forall',
+      ranges,
+      span: sp(kw.span.start, this.endOfPrev()),
+    };
   }
 
   private select(): Expr {
@@ -1167,10 +1371,17 @@ class Parser {
         const lit = this.numberLiteral(a, false, a.span.start);
         amount = lit.kind === 'Integer' ? lit.value : 0;
       } else if (a.kind === 'decimal') {
-        this.err('PQL104', `The amount of time must be a whole number, as in '< 3 days before now'; found ${a.text}`, a.span);
+        this.err(
+          'PQL104',
+          `The amount of time must be a whole number, as in '< 3 days before now'; found ${a.text}`,
+          a.span,
+        );
         this.next();
       } else {
-        this.errHere('PQL104', `Expected a number of time units after '${op}', as in 'occurs ${op} 7 days before now', but found ${this.describe(a)}`);
+        this.errHere(
+          'PQL104',
+          `Expected a number of time units after '${op}', as in 'occurs ${op} 7 days before now', but found ${this.describe(a)}`,
+        );
       }
       let unit: TimeUnit = 'day';
       const u = this.unitHere();
@@ -1185,7 +1396,10 @@ class Parser {
           unit = TIME_UNIT_WORDS.get(near)!;
           this.next();
         } else {
-          this.errHere('PQL104', `Expected a time unit such as 'days' or 'hours' after the number but found ${this.describe(ut)}`);
+          this.errHere(
+            'PQL104',
+            `Expected a time unit such as 'days' or 'hours' after the number but found ${this.describe(ut)}`,
+          );
         }
       }
       let direction: TimeDirection = 'before';
@@ -1200,9 +1414,22 @@ class Parser {
           direction = near as TimeDirection;
           this.next();
         } else {
-          this.errHere('PQL104', `Expected 'before', 'after' or 'from' after the amount of time, as in '${op} 3 days before now', but found ${this.describe(d)}`);
-          const ref = this.canStartOperand() ? this.parseTimeRef() : this.errorNode(this.endOfPrev(), this.endOfPrev());
-          return { form: 'relative', op, amount, unit, direction, ref, span: sp(start, this.endOfPrev()) };
+          this.errHere(
+            'PQL104',
+            `Expected 'before', 'after' or 'from' after the amount of time, as in '${op} 3 days before now', but found ${this.describe(d)}`,
+          );
+          const ref = this.canStartOperand()
+            ? this.parseTimeRef()
+            : this.errorNode(this.endOfPrev(), this.endOfPrev());
+          return {
+            form: 'relative',
+            op,
+            amount,
+            unit,
+            direction,
+            ref,
+            span: sp(start, this.endOfPrev()),
+          };
         }
       }
       const ref = this.parseTimeRef();
@@ -1211,14 +1438,20 @@ class Parser {
     if (t.kind === 'keyword' && DIRECTIONS.has(t.value)) {
       this.next();
       const ref = this.parseTimeRef();
-      return { form: 'direction', direction: t.value as TimeDirection, ref, span: sp(start, ref.span.end) };
+      return {
+        form: 'direction',
+        direction: t.value as TimeDirection,
+        ref,
+        span: sp(start, ref.span.end),
+      };
     }
     if (this.isKw('between')) {
       this.next();
       const from = this.parseTimeRef();
       let to: TimeRef;
       // rule R4: the first top-level `and` belongs to `between`
-      if (this.expectKw('and', "Expected 'and' between the two ends of 'between'")) to = this.parseTimeRef();
+      if (this.expectKw('and', "Expected 'and' between the two ends of 'between'"))
+        to = this.parseTimeRef();
       else to = this.errorNode(from.span.end, from.span.end);
       return { form: 'between', from, to, span: sp(start, to.span.end) };
     }
@@ -1236,6 +1469,32 @@ class Parser {
       return { form: 'on', ref, explicitOn: false, span: ref.span };
     }
     const ref = this.parseTimeRef();
+    if (ref.kind === 'Integer' && this.unitHere()) {
+      // `occurs 3 days before now`: the comparison is missing
+      this.err(
+        'PQL104',
+        `Add a comparison before the amount of time, as in 'occurs <= ${ref.value} ${this.tok.text} before now'`,
+        ref.span,
+      );
+      const unit = this.unitHere()!;
+      this.next();
+      let direction: TimeDirection = 'before';
+      if (this.tok.kind === 'keyword' && DIRECTIONS.has(this.tok.value))
+        direction = this.next().value as TimeDirection;
+      const r =
+        this.canStartOperand() || this.isKw('last') || this.isKw('next')
+          ? this.parseTimeRef()
+          : this.errorNode(this.endOfPrev(), this.endOfPrev());
+      return {
+        form: 'relative',
+        op: '<=',
+        amount: ref.value,
+        unit,
+        direction,
+        ref: r,
+        span: sp(start, this.endOfPrev()),
+      };
+    }
     return { form: 'on', ref, explicitOn: false, span: sp(start, ref.span.end) };
   }
 
@@ -1248,7 +1507,12 @@ class Parser {
         // rule R5: `this <unit>` inside a TimeSpec is a period
         this.next();
         this.next();
-        const period: Period = { kind: 'Period', which: t.value as Period['which'], unit, span: sp(t.span.start, u.span.end) };
+        const period: Period = {
+          kind: 'Period',
+          which: t.value as Period['which'],
+          unit,
+          span: sp(t.span.start, u.span.end),
+        };
         return period;
       }
       if (t.value !== 'this') {
@@ -1257,9 +1521,17 @@ class Parser {
         if (near) {
           this.err('PQL104', `Unknown time unit '${u.text}': did you mean '${near}'?`, u.span);
           this.next();
-          return { kind: 'Period', which: t.value as Period['which'], unit: TIME_UNIT_WORDS.get(near)!, span: sp(t.span.start, u.span.end) };
+          return {
+            kind: 'Period',
+            which: t.value as Period['which'],
+            unit: TIME_UNIT_WORDS.get(near)!,
+            span: sp(t.span.start, u.span.end),
+          };
         }
-        this.errHere('PQL104', `Expected a time unit after '${t.text}', as in '${t.value} week', but found ${this.describe(this.tok)}`);
+        this.errHere(
+          'PQL104',
+          `Expected a time unit after '${t.text}', as in '${t.value} week', but found ${this.describe(this.tok)}`,
+        );
         return this.errorNode(t.span.start, t.span.end);
       }
     }
@@ -1276,30 +1548,47 @@ class Parser {
       return this.errorNode(kw.span.start, end);
     };
     if (!this.isPunct('(')) {
-      this.errHere('PQL105', `Expected '(' after 'chain', as in chain(xEvent, timestamp, [A: WHAT(…)]), but found ${this.describe(this.tok)}`);
+      this.errHere(
+        'PQL105',
+        `Expected '(' after 'chain', as in chain(xEvent, timestamp, [A: WHAT(…)]), but found ${this.describe(this.tok)}`,
+      );
       return this.errorNode(kw.span.start, kw.span.end);
     }
     const open = this.next();
     return this.withNoIn(false, () => {
       const events = this.parseExpr();
-      if (!this.isPunct(',')) return bad(`Expected ',' after the events of 'chain' but found ${this.describe(this.tok)}`);
+      if (!this.isPunct(','))
+        return bad(`Expected ',' after the events of 'chain' but found ${this.describe(this.tok)}`);
       this.next();
       const path: string[] = [];
       for (;;) {
         const p = this.tok;
-        if (!this.isWord(p)) return bad(`Expected the timestamp field (such as timestamp) in 'chain' but found ${this.describe(p)}`);
+        if (!this.isWord(p))
+          return bad(
+            `Expected the timestamp field (such as timestamp) in 'chain' but found ${this.describe(p)}`,
+          );
         this.next();
         path.push(p.kind === 'identifier' ? p.value : p.text);
         if (!this.isPunct('.')) break;
         this.next();
       }
-      if (!this.isPunct(',')) return bad(`Expected ',' after the timestamp field of 'chain' but found ${this.describe(this.tok)}`);
+      if (!this.isPunct(','))
+        return bad(
+          `Expected ',' after the timestamp field of 'chain' but found ${this.describe(this.tok)}`,
+        );
       this.next();
-      if (!this.isPunct('[')) return bad(`Expected '[' to start the steps of 'chain', as in [A: WHAT(…)], but found ${this.describe(this.tok)}`);
+      if (!this.isPunct('['))
+        return bad(
+          `Expected '[' to start the steps of 'chain', as in [A: WHAT(…)], but found ${this.describe(this.tok)}`,
+        );
       const stepsOpen = this.next();
       const steps: ChainStep[] = [];
       if (this.isPunct(']')) {
-        this.err('PQL105', "A chain needs at least one step, as in [A: WHAT(eventType = \"commerce.purchases\")]", this.tok.span);
+        this.err(
+          'PQL105',
+          'A chain needs at least one step, as in [A: WHAT(eventType = "commerce.purchases")]',
+          this.tok.span,
+        );
       }
       while (!this.isPunct(']') && !this.atEof() && !this.aborted) {
         const before = this.pos;
@@ -1311,7 +1600,10 @@ class Parser {
         }
         if (this.isPunct(']')) break;
         if (this.pos === before || !this.isWord()) {
-          this.errHere('PQL105', `Expected ',' or ']' after a chain step but found ${this.describe(this.tok)}`);
+          this.errHere(
+            'PQL105',
+            `Expected ',' or ']' after a chain step but found ${this.describe(this.tok)}`,
+          );
           this.skipToCloser(']');
           return this.finishChain(kw, open, events, path, steps, true);
         }
@@ -1323,7 +1615,14 @@ class Parser {
     });
   }
 
-  private finishChain(kw: Token, open: Token, events: Expr, path: string[], steps: ChainStep[], skipped: boolean): Expr {
+  private finishChain(
+    kw: Token,
+    open: Token,
+    events: Expr,
+    path: string[],
+    steps: ChainStep[],
+    skipped: boolean,
+  ): Expr {
     let end: number;
     if (this.isPunct(')')) end = this.next().span.end;
     else if (skipped) end = this.skipToCloser(')');
@@ -1339,7 +1638,10 @@ class Parser {
     }
     this.next();
     if (!this.isPunct(':')) {
-      this.errHere('PQL105', `Expected ':' after the step label ${label.text} but found ${this.describe(this.tok)}`);
+      this.errHere(
+        'PQL105',
+        `Expected ':' after the step label ${label.text} but found ${this.describe(this.tok)}`,
+      );
       if (!this.isWord() || !CHAIN_CLAUSES.has(this.tok.value.toLowerCase())) return undefined;
     } else {
       this.next();
@@ -1348,12 +1650,21 @@ class Parser {
     let when: TimeSpec | undefined;
     let count: number | undefined;
     let where: Expr | undefined;
-    while (this.isWord() && CHAIN_CLAUSES.has(this.tok.value.toLowerCase()) && this.isPunct('(', this.peek())) {
+    while (
+      this.isWord() &&
+      CHAIN_CLAUSES.has(this.tok.value.toLowerCase()) &&
+      this.isPunct('(', this.peek())
+    ) {
       const c = this.next();
       const clause = c.value.toLowerCase();
       const open = this.next();
       const dup = (present: unknown): void => {
-        if (present !== undefined) this.err('PQL105', `This step already has a ${clause.toUpperCase()}(…): each clause appears at most once`, c.span);
+        if (present !== undefined)
+          this.err(
+            'PQL105',
+            `This step already has a ${clause.toUpperCase()}(…): each clause appears at most once`,
+            c.span,
+          );
       };
       switch (clause) {
         case 'what': {
@@ -1380,7 +1691,10 @@ class Parser {
             const lit = this.numberLiteral(n, false, n.span.start);
             count = lit.kind === 'Integer' ? lit.value : 0;
           } else {
-            this.errHere('PQL105', `COUNT needs a whole number, as in COUNT(3), but found ${this.describe(n)}`);
+            this.errHere(
+              'PQL105',
+              `COUNT needs a whole number, as in COUNT(3), but found ${this.describe(n)}`,
+            );
             count = 0;
           }
           break;
@@ -1389,7 +1703,11 @@ class Parser {
       this.closeBracket(')', open, `${clause.toUpperCase()}(…)`);
     }
     if (what === undefined) {
-      this.err('PQL105', `The chain step ${label.text} needs a WHAT(…) clause saying which events it matches`, label.span);
+      this.err(
+        'PQL105',
+        `The chain step ${label.text} needs a WHAT(…) clause saying which events it matches`,
+        label.span,
+      );
     }
     return {
       label: label.kind === 'identifier' ? label.value : label.text,
@@ -1404,5 +1722,11 @@ class Parser {
 
 /** Level-9 forms: they extend as far right as possible, so no postfix follows them. */
 export function isLevel9(e: Expr): boolean {
-  return e.kind === 'Let' || e.kind === 'Quantifier' || e.kind === 'Select' || e.kind === 'Comprehension' || e.kind === 'Lambda';
+  return (
+    e.kind === 'Let' ||
+    e.kind === 'Quantifier' ||
+    e.kind === 'Select' ||
+    e.kind === 'Comprehension' ||
+    e.kind === 'Lambda'
+  );
 }

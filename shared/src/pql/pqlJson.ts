@@ -105,13 +105,24 @@ export type PqlJsonNode =
       nodeType: 'x:chain';
       events: PqlJsonNode;
       timestampPath: string[];
-      steps: { label: string; what: PqlJsonNode; when?: PqlJsonTimeSpec; count?: number; where?: PqlJsonNode }[];
+      steps: {
+        label: string;
+        what: PqlJsonNode;
+        when?: PqlJsonTimeSpec;
+        count?: number;
+        where?: PqlJsonNode;
+      }[];
     }
   | { nodeType: 'x:let'; bindings: { name: string; value: PqlJsonNode }[]; body: PqlJsonNode }
   | {
       nodeType: 'x:quantifier';
       quantifier: 'exists' | 'forall';
-      ranges: { variable: string; source: PqlJsonNode; where?: PqlJsonNode; assertion?: PqlJsonNode }[];
+      ranges: {
+        variable: string;
+        source: PqlJsonNode;
+        where?: PqlJsonNode;
+        assertion?: PqlJsonNode;
+      }[];
     }
   | { nodeType: 'x:select'; variable: string; source: PqlJsonNode; where?: PqlJsonNode }
   | {
@@ -125,14 +136,46 @@ export type PqlJsonNode =
   | { nodeType: 'x:lambda'; params: string[]; body: PqlJsonNode }
   | { nodeType: 'x:error' };
 
-const BINARY_FN = new Set(['=', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', 'and', 'or', 'in', 'notIn', 'like']);
+const BINARY_FN = new Set([
+  '=',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  'and',
+  'or',
+  'in',
+  'notIn',
+  'like',
+]);
 const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=']);
-const UNITS = new Set(['millisecond', 'second', 'minute', 'hour', 'day', 'week', 'month', 'year', 'decade', 'century', 'millennium']);
+const UNITS = new Set([
+  'millisecond',
+  'second',
+  'minute',
+  'hour',
+  'day',
+  'week',
+  'month',
+  'year',
+  'decade',
+  'century',
+  'millennium',
+]);
 const AGGREGATES = new Set(['sum', 'count', 'average', 'min', 'max']);
 const TIME_WORDS = new Set(['now', 'today', 'yesterday', 'tomorrow']);
 
 /** How a plain fnApply (without `x:form`) reads back. */
-function defaultFnForm(fnName: string, arity: number): 'binary' | 'not' | 'negate' | 'if' | 'call' | 'method' {
+function defaultFnForm(
+  fnName: string,
+  arity: number,
+): 'binary' | 'not' | 'negate' | 'if' | 'call' | 'method' {
   if (BINARY_FN.has(fnName) && arity === 2) return 'binary';
   if ((fnName === 'not' || fnName === '!') && arity === 1) return 'not';
   if (fnName === '-' && arity === 1) return 'negate';
@@ -184,14 +227,17 @@ function encode(e: Expr, bound: ReadonlySet<string>): PqlJsonNode {
       return { nodeType: 'literal', literalType: 'String', value: e.value };
     case 'Integer':
       // JSON has no -0: keep it in x:text
-      if (Object.is(e.value, -0)) return { nodeType: 'literal', literalType: 'Integer', value: 0, 'x:text': '-0' };
+      if (Object.is(e.value, -0))
+        return { nodeType: 'literal', literalType: 'Integer', value: 0, 'x:text': '-0' };
       return { nodeType: 'literal', literalType: 'Integer', value: e.value };
     case 'Decimal':
       return {
         nodeType: 'literal',
         literalType: 'Double',
         value: e.value,
-        ...(e.text !== defaultDecimalText(e.value) || Object.is(e.value, -0) ? { 'x:text': e.text } : {}),
+        ...(e.text !== defaultDecimalText(e.value) || Object.is(e.value, -0)
+          ? { 'x:text': e.text }
+          : {}),
       };
     case 'Boolean':
       return { nodeType: 'literal', literalType: 'Boolean', value: e.value };
@@ -203,10 +249,17 @@ function encode(e: Expr, bound: ReadonlySet<string>): PqlJsonNode {
       return { nodeType: 'x:list', items: e.items.map((i) => enc(i)) };
     }
     case 'Object':
-      return { nodeType: 'x:object', entries: e.entries.map((en) => ({ key: en.key, value: enc(en.value) })) };
+      return {
+        nodeType: 'x:object',
+        entries: e.entries.map((en) => ({ key: en.key, value: enc(en.value) })),
+      };
     case 'Name':
       if (bound.has(e.name)) return { nodeType: 'x:var', name: e.name };
-      return { nodeType: 'fieldLookup', fieldName: e.name, object: { nodeType: 'parameterReference', position: 1 } };
+      return {
+        nodeType: 'fieldLookup',
+        fieldName: e.name,
+        object: { nodeType: 'parameterReference', position: 1 },
+      };
     case 'Param':
       return { nodeType: 'parameterReference', position: e.position, 'x:explicit': true };
     case 'This':
@@ -222,12 +275,22 @@ function encode(e: Expr, bound: ReadonlySet<string>): PqlJsonNode {
     case 'Method': {
       const params = [enc(e.receiver), ...e.args.map((a) => enc(a))];
       const form = defaultFnForm(e.name, params.length);
-      return { nodeType: 'fnApply', fnName: e.name, params, ...(form !== 'method' ? { 'x:form': 'method' as const } : {}) };
+      return {
+        nodeType: 'fnApply',
+        fnName: e.name,
+        params,
+        ...(form !== 'method' ? { 'x:form': 'method' as const } : {}),
+      };
     }
     case 'Call': {
       const params = e.args.map((a) => enc(a));
       const form = defaultFnForm(e.name, params.length);
-      return { nodeType: 'fnApply', fnName: e.name, params, ...(form !== 'call' ? { 'x:form': 'call' as const } : {}) };
+      return {
+        nodeType: 'fnApply',
+        fnName: e.name,
+        params,
+        ...(form !== 'call' ? { 'x:form': 'call' as const } : {}),
+      };
     }
     case 'Filter':
       return { nodeType: 'x:filter', object: enc(e.object), condition: enc(e.condition) };
@@ -238,7 +301,11 @@ function encode(e: Expr, bound: ReadonlySet<string>): PqlJsonNode {
     case 'Negate':
       return { nodeType: 'fnApply', fnName: '-', params: [enc(e.operand)] };
     case 'If':
-      return { nodeType: 'fnApply', fnName: 'if', params: [enc(e.condition), enc(e.then), enc(e.otherwise)] };
+      return {
+        nodeType: 'fnApply',
+        fnName: 'if',
+        params: [enc(e.condition), enc(e.then), enc(e.otherwise)],
+      };
     case 'Occurs':
       return { nodeType: 'x:occurs', subject: enc(e.subject), spec: spec(e.spec) };
     case 'Chain':
@@ -300,7 +367,11 @@ function encode(e: Expr, bound: ReadonlySet<string>): PqlJsonNode {
       };
     }
     case 'Lambda':
-      return { nodeType: 'x:lambda', params: e.params.map((p) => p.name), body: enc(e.body, withNames(e.params.map((p) => p.name))) };
+      return {
+        nodeType: 'x:lambda',
+        params: e.params.map((p) => p.name),
+        body: enc(e.body, withNames(e.params.map((p) => p.name))),
+      };
     case 'Error':
       return { nodeType: 'x:error' };
   }
@@ -311,7 +382,14 @@ function encodeSpec(s: TimeSpec, bound: ReadonlySet<string>): PqlJsonTimeSpec {
     r.kind === 'Period' ? { nodeType: 'x:period', which: r.which, unit: r.unit } : encode(r, bound);
   switch (s.form) {
     case 'relative':
-      return { form: 'relative', op: s.op, amount: s.amount, unit: s.unit, direction: s.direction, ref: ref(s.ref) };
+      return {
+        form: 'relative',
+        op: s.op,
+        amount: s.amount,
+        unit: s.unit,
+        direction: s.direction,
+        ref: ref(s.ref),
+      };
     case 'direction':
       return { form: 'direction', direction: s.direction, ref: ref(s.ref) };
     case 'between':
@@ -389,7 +467,11 @@ class Decoder {
       return { kind: 'Decimal', value: v, text: defaultDecimalText(v), span: NO_SPAN };
     }
     if (Array.isArray(v)) {
-      return { kind: 'List', items: v.map((x, i) => this.literalValue(x, `${path}[${i}]`, depth + 1)), span: NO_SPAN };
+      return {
+        kind: 'List',
+        items: v.map((x, i) => this.literalValue(x, `${path}[${i}]`, depth + 1)),
+        span: NO_SPAN,
+      };
     }
     return this.fail(path, 'not a valid list element');
   }
@@ -413,7 +495,12 @@ class Decoder {
         const name = this.str(node, 'fieldName', path);
         if (name === undefined) return { kind: 'Error', span };
         const obj = node['object'];
-        if (isObj(obj) && obj['nodeType'] === 'parameterReference' && obj['position'] === 1 && obj['x:explicit'] !== true) {
+        if (
+          isObj(obj) &&
+          obj['nodeType'] === 'parameterReference' &&
+          obj['position'] === 1 &&
+          obj['x:explicit'] !== true
+        ) {
           return { kind: 'Name', name, span };
         }
         if (isObj(obj) && obj['nodeType'] === 'literal' && obj['literalType'] === 'XDMObject') {
@@ -426,7 +513,11 @@ class Decoder {
         return this.fnApply(node, path, d);
       case 'x:list': {
         const items = this.arr(node, 'items', path);
-        return { kind: 'List', items: (items ?? []).map((x, i) => this.expr(x, `${path}.items[${i}]`, d)), span };
+        return {
+          kind: 'List',
+          items: (items ?? []).map((x, i) => this.expr(x, `${path}.items[${i}]`, d)),
+          span,
+        };
       }
       case 'x:object': {
         const entries = this.arr(node, 'entries', path) ?? [];
@@ -434,8 +525,13 @@ class Decoder {
           kind: 'Object',
           entries: entries.map((en, i) => {
             const p = `${path}.entries[${i}]`;
-            if (!isObj(en)) return { key: '', keySpan: span, value: this.fail(p, 'expected {key, value}') };
-            return { key: this.str(en, 'key', p) ?? '', keySpan: span, value: this.expr(en['value'], `${p}.value`, d) };
+            if (!isObj(en))
+              return { key: '', keySpan: span, value: this.fail(p, 'expected {key, value}') };
+            return {
+              key: this.str(en, 'key', p) ?? '',
+              keySpan: span,
+              value: this.expr(en['value'], `${p}.value`, d),
+            };
           }),
           span,
         };
@@ -456,7 +552,8 @@ class Decoder {
       }
       case 'x:timeWord': {
         const word = node['word'];
-        if (typeof word !== 'string' || !TIME_WORDS.has(word)) return this.fail(`${path}.word`, 'expected now, today, yesterday or tomorrow');
+        if (typeof word !== 'string' || !TIME_WORDS.has(word))
+          return this.fail(`${path}.word`, 'expected now, today, yesterday or tomorrow');
         return { kind: 'TimeWord', word: word as TimeWordName, span };
       }
       case 'x:filter':
@@ -473,19 +570,27 @@ class Decoder {
         const raw = this.arr(node, 'bindings', path) ?? [];
         const bindings: LetBinding[] = raw.map((b, i) => {
           const p = `${path}.bindings[${i}]`;
-          if (!isObj(b)) return { name: '', nameSpan: span, value: this.fail(p, 'expected {name, value}') };
-          return { name: this.str(b, 'name', p) ?? '', nameSpan: span, value: this.expr(b['value'], `${p}.value`, d) };
+          if (!isObj(b))
+            return { name: '', nameSpan: span, value: this.fail(p, 'expected {name, value}') };
+          return {
+            name: this.str(b, 'name', p) ?? '',
+            nameSpan: span,
+            value: this.expr(b['value'], `${p}.value`, d),
+          };
         });
-        if (bindings.length === 0) this.fail(`${path}.bindings`, 'a let needs at least one binding');
+        if (bindings.length === 0)
+          this.fail(`${path}.bindings`, 'a let needs at least one binding');
         return { kind: 'Let', bindings, body: sub('body'), span };
       }
       case 'x:quantifier': {
         const q = node['quantifier'];
-        if (q !== 'exists' && q !== 'forall') return this.fail(`${path}.quantifier`, 'expected exists or forall');
+        if (q !== 'exists' && q !== 'forall')
+          return this.fail(`${path}.quantifier`, 'expected exists or forall');
         const raw = this.arr(node, 'ranges', path) ?? [];
         const ranges: QuantifierRange[] = raw.map((r, i) => {
           const p = `${path}.ranges[${i}]`;
-          if (!isObj(r)) return { variable: '', variableSpan: span, source: this.fail(p, 'expected a range') };
+          if (!isObj(r))
+            return { variable: '', variableSpan: span, source: this.fail(p, 'expected a range') };
           const where = this.optional(r, 'where', p, d);
           const assertion = this.optional(r, 'assertion', p, d);
           return {
@@ -496,7 +601,8 @@ class Decoder {
             ...(assertion ? { assertion } : {}),
           };
         });
-        if (ranges.length === 0) this.fail(`${path}.ranges`, 'a quantifier needs at least one range');
+        if (ranges.length === 0)
+          this.fail(`${path}.ranges`, 'a quantifier needs at least one range');
         return { kind: 'Quantifier', quantifier: q, ranges, span };
       }
       case 'x:select': {
@@ -512,7 +618,8 @@ class Decoder {
       }
       case 'x:comprehension': {
         const agg = node['aggregate'];
-        if (typeof agg !== 'string' || !AGGREGATES.has(agg)) return this.fail(`${path}.aggregate`, 'expected sum, count, average, min or max');
+        if (typeof agg !== 'string' || !AGGREGATES.has(agg))
+          return this.fail(`${path}.aggregate`, 'expected sum, count, average, min or max');
         const where = this.optional(node, 'where', path, d);
         return {
           kind: 'Comprehension',
@@ -549,26 +656,41 @@ class Decoder {
     const v = node['value'];
     switch (node['literalType']) {
       case 'String':
-        return typeof v === 'string' ? { kind: 'String', value: v, span } : this.fail(`${path}.value`, 'expected a string');
+        return typeof v === 'string'
+          ? { kind: 'String', value: v, span }
+          : this.fail(`${path}.value`, 'expected a string');
       case 'Integer':
         return typeof v === 'number' && Number.isInteger(v)
           ? { kind: 'Integer', value: v === 0 && node['x:text'] === '-0' ? -0 : v, span }
           : this.fail(`${path}.value`, 'expected a whole number');
       case 'Double':
       case 'Decimal': {
-        if (typeof v !== 'number' || !Number.isFinite(v)) return this.fail(`${path}.value`, 'expected a number');
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          return this.fail(`${path}.value`, 'expected a number');
         const t = node['x:text'];
         const value = v === 0 && typeof t === 'string' && t.startsWith('-') ? -0 : v;
-        return { kind: 'Decimal', value, text: typeof t === 'string' ? t : defaultDecimalText(v), span };
+        return {
+          kind: 'Decimal',
+          value,
+          text: typeof t === 'string' ? t : defaultDecimalText(v),
+          span,
+        };
       }
       case 'Boolean':
-        return typeof v === 'boolean' ? { kind: 'Boolean', value: v, span } : this.fail(`${path}.value`, 'expected true or false');
+        return typeof v === 'boolean'
+          ? { kind: 'Boolean', value: v, span }
+          : this.fail(`${path}.value`, 'expected true or false');
       case 'Null':
         return { kind: 'Null', span };
       case 'List':
-        return Array.isArray(v) ? this.literalValue(v, `${path}.value`, depth) : this.fail(`${path}.value`, 'expected an array');
+        return Array.isArray(v)
+          ? this.literalValue(v, `${path}.value`, depth)
+          : this.fail(`${path}.value`, 'expected an array');
       default:
-        return this.fail(`${path}.literalType`, `unsupported literal type ${JSON.stringify(node['literalType'])}`);
+        return this.fail(
+          `${path}.literalType`,
+          `unsupported literal type ${JSON.stringify(node['literalType'])}`,
+        );
     }
   }
 
@@ -579,10 +701,17 @@ class Decoder {
     if (fnName === undefined || rawParams === undefined) return { kind: 'Error', span };
     const params = rawParams.map((p, i) => this.expr(p, `${path}.params[${i}]`, depth));
     const marker = node['x:form'];
-    const form = marker === 'method' || marker === 'call' ? marker : defaultFnForm(fnName, params.length);
+    const form =
+      marker === 'method' || marker === 'call' ? marker : defaultFnForm(fnName, params.length);
     switch (form) {
       case 'binary':
-        return { kind: 'Binary', op: fnName as BinaryOp, left: params[0]!, right: params[1]!, span };
+        return {
+          kind: 'Binary',
+          op: fnName as BinaryOp,
+          left: params[0]!,
+          right: params[1]!,
+          span,
+        };
       case 'not':
         return { kind: 'Not', operand: params[0]!, bang: fnName === '!', span };
       case 'negate':
@@ -592,8 +721,19 @@ class Decoder {
       case 'call':
         return { kind: 'Call', name: fnName, nameSpan: span, args: params, span };
       case 'method':
-        if (params.length === 0) return this.fail(`${path}.params`, `the method ${fnName} needs its receiver as the first parameter`);
-        return { kind: 'Method', receiver: params[0]!, name: fnName, nameSpan: span, args: params.slice(1), span };
+        if (params.length === 0)
+          return this.fail(
+            `${path}.params`,
+            `the method ${fnName} needs its receiver as the first parameter`,
+          );
+        return {
+          kind: 'Method',
+          receiver: params[0]!,
+          name: fnName,
+          nameSpan: span,
+          args: params.slice(1),
+          span,
+        };
     }
   }
 
@@ -601,7 +741,11 @@ class Decoder {
     if (isObj(v) && v['nodeType'] === 'x:period') {
       const which = v['which'];
       const unit = v['unit'];
-      if ((which === 'this' || which === 'last' || which === 'next') && typeof unit === 'string' && UNITS.has(unit)) {
+      if (
+        (which === 'this' || which === 'last' || which === 'next') &&
+        typeof unit === 'string' &&
+        UNITS.has(unit)
+      ) {
         return { kind: 'Period', which, unit: unit as TimeUnit, span: NO_SPAN };
       }
       return this.fail(path, 'a period needs which (this, last, next) and a time unit');
@@ -636,17 +780,40 @@ class Decoder {
           return undefined;
         }
         if (amount === undefined || dir === undefined) return undefined;
-        return { form: 'relative', op: op as CompareOp, amount, unit: unit as TimeUnit, direction: dir, ref: this.ref(v['ref'], `${path}.ref`, depth + 1), span };
+        return {
+          form: 'relative',
+          op: op as CompareOp,
+          amount,
+          unit: unit as TimeUnit,
+          direction: dir,
+          ref: this.ref(v['ref'], `${path}.ref`, depth + 1),
+          span,
+        };
       }
       case 'direction': {
         const dir = direction();
         if (dir === undefined) return undefined;
-        return { form: 'direction', direction: dir, ref: this.ref(v['ref'], `${path}.ref`, depth + 1), span };
+        return {
+          form: 'direction',
+          direction: dir,
+          ref: this.ref(v['ref'], `${path}.ref`, depth + 1),
+          span,
+        };
       }
       case 'between':
-        return { form: 'between', from: this.ref(v['from'], `${path}.from`, depth + 1), to: this.ref(v['to'], `${path}.to`, depth + 1), span };
+        return {
+          form: 'between',
+          from: this.ref(v['from'], `${path}.from`, depth + 1),
+          to: this.ref(v['to'], `${path}.to`, depth + 1),
+          span,
+        };
       case 'on':
-        return { form: 'on', ref: this.ref(v['ref'], `${path}.ref`, depth + 1), explicitOn: v['explicitOn'] === true, span };
+        return {
+          form: 'on',
+          ref: this.ref(v['ref'], `${path}.ref`, depth + 1),
+          explicitOn: v['explicitOn'] === true,
+          span,
+        };
       default:
         this.fail(`${path}.form`, 'expected relative, direction, between or on');
         return undefined;
@@ -657,12 +824,14 @@ class Decoder {
     const span = NO_SPAN;
     const tsRaw = this.arr(node, 'timestampPath', path) ?? [];
     const timestampPath = tsRaw.filter((s): s is string => typeof s === 'string');
-    if (timestampPath.length !== tsRaw.length || timestampPath.length === 0) this.fail(`${path}.timestampPath`, 'expected a list of field names');
+    if (timestampPath.length !== tsRaw.length || timestampPath.length === 0)
+      this.fail(`${path}.timestampPath`, 'expected a list of field names');
     const stepsRaw = this.arr(node, 'steps', path) ?? [];
     const steps: ChainStep[] = stepsRaw.map((s, i) => {
       const p = `${path}.steps[${i}]`;
       if (!isObj(s)) return { label: '', what: this.fail(p, 'expected a chain step'), span };
-      const when = s['when'] === undefined ? undefined : this.spec(s['when'], `${p}.when`, depth + 1);
+      const when =
+        s['when'] === undefined ? undefined : this.spec(s['when'], `${p}.when`, depth + 1);
       const count = s['count'] === undefined ? undefined : this.int(s, 'count', p, 0);
       const where = this.optional(s, 'where', p, depth);
       return {
@@ -674,6 +843,12 @@ class Decoder {
         span,
       };
     });
-    return { kind: 'Chain', events: this.expr(node['events'], `${path}.events`, depth + 1), timestampPath, steps, span };
+    return {
+      kind: 'Chain',
+      events: this.expr(node['events'], `${path}.events`, depth + 1),
+      timestampPath,
+      steps,
+      span,
+    };
   }
 }

@@ -106,4 +106,24 @@ export class ParamList {
     }
     return placeholder;
   }
+
+  /**
+   * The statement's SQL and values with only the parameters it uses,
+   * renumbered (compiling may create a parameter for a bound it then drops).
+   */
+  finish(sql: string): { sql: string; values: unknown[] } {
+    const renumbered = new Map<number, number>();
+    const values: unknown[] = [];
+    const text = sql.replace(/CAST\(\$(\d+) AS /g, (_m, n: string) => {
+      const old = Number(n);
+      let next = renumbered.get(old);
+      if (next === undefined) {
+        values.push(this.values[old - 1]);
+        next = values.length;
+        renumbered.set(old, next);
+      }
+      return `CAST($${next} AS `;
+    });
+    return { sql: text, values };
+  }
 }

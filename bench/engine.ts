@@ -1,0 +1,271 @@
+/**
+ * Engine benchmark (issue 3). On a generated dataset (default 1,000,000
+ * profiles, ~20 events each), measured in the same run:
+ * - each definition's compiled query ÷ a hand-written DuckDB query for the same question;
+ * - the engine ÷ the reference interpreter (per profile, interpreter on a sample);
+ * - a batch of 100 definitions ÷ one definition;
+ * - load throughput and peak memory.
+ *
+ *   npm run bench -- engine [--profiles N] [--events-per-profile M]
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { analyzeText, PqlGenerator, qualifies, type CheckedQuery } from '@seg/shared';
+import { engineTarget } from '../bff/src/engine/dataset.ts';
+import { countMembers, evaluateBatch, type EngineTarget } from '../bff/src/engine/evaluate.ts';
+import { generateDataset } from '../bff/src/engine/generate.ts';
+import { loadDataset, readDatasetMeta } from '../bff/src/engine/load.ts';
+import { DuckStore } from '../bff/src/engine/store.ts';
+import { median, printTable, time, writeFigures } from './report.ts';
+
+interface Case {
+  readonly name: string;
+  readonly pql: string;
+  /** The same question written by hand: one row with the member count `n`. */
+  readonly sql: string;
+}
+
+const purchases = `attrs.eventType = 'commerce.purchases'`;
+const CASES: Case[] = [
+  { name: 'attribute equals', pql: 'loyalty.tier = "gold"', sql: `SELECT count(*) n FROM profiles WHERE attrs.loyalty.tier = 'gold'` },
+  {
+    name: 'attributes in list and range',
+    pql: 'homeAddress.countryCode in ["US", "CA", "MX"] and loyalty.points > 1000',
+    sql: `SELECT count(*) n FROM profiles WHERE attrs.homeAddress.countryCode IN ('US','CA','MX') AND attrs.loyalty.points > 1000`,
+  },
+  {
+    name: 'date attribute before',
+    pql: 'person.birthDate occurs before date(1980, 1, 1)',
+    sql: `SELECT count(*) n FROM profiles WHERE attrs.person.birthDate < DATE '1980-01-01'`,
+  },
+  {
+    name: 'string function',
+    pql: 'personalEmail.address.startsWith("ma", false)',
+    sql: `SELECT count(*) n FROM profiles WHERE starts_with(lower(attrs.personalEmail.address), 'ma')`,
+  },
+  { name: 'list includes', pql: 'interests.includes("yoga")', sql: `SELECT count(*) n FROM profiles WHERE list_contains(attrs.interests, 'yoga')` },
+  {
+    name: 'list intersects',
+    pql: 'interests.intersects(["hiking", "travel"])',
+    sql: `SELECT count(*) n FROM profiles WHERE list_has_any(attrs.interests, ['hiking', 'travel'])`,
+  },
+  {
+    name: 'event count ever',
+    pql: 'xEvent[eventType = "commerce.purchases"].count() >= 3',
+    sql: `SELECT count(*) n FROM (SELECT pk FROM events WHERE ${purchases} GROUP BY pk HAVING count(*) >= 3)`,
+  },
+  {
+    name: 'event in last 30 days',
+    pql: 'xEvent[eventType = "commerce.purchases" and timestamp occurs < 30 days before now].count() >= 1',
+    sql: `SELECT count(DISTINCT pk) n FROM events WHERE ${purchases} AND ts > $now - INTERVAL 30 DAY AND ts <= $now`,
+  },
+  {
+    name: 'page views last month',
+    pql: 'xEvent[eventType = "web.webpagedetails.pageViews" and timestamp occurs last month].count() >= 5',
+    sql: `SELECT count(*) n FROM (SELECT pk FROM events WHERE attrs.eventType = 'web.webpagedetails.pageViews'
+            AND ts >= date_trunc('month', $now) - INTERVAL 1 MONTH AND ts < date_trunc('month', $now) GROUP BY pk HAVING count(*) >= 5)`,
+  },
+  {
+    name: 'sum of purchases',
+    pql: 'xEvent[eventType = "commerce.purchases"].sum(commerce.order.priceTotal) > 500',
+    sql: `SELECT count(*) n FROM (SELECT pk FROM events WHERE ${purchases} GROUP BY pk HAVING sum(attrs.commerce."order".priceTotal) > 500)`,
+  },
+  {
+    name: 'average order this year',
+    pql: 'xEvent[eventType = "commerce.purchases" and timestamp occurs this year].average(commerce.order.priceTotal) >= 75',
+    sql: `SELECT count(*) n FROM (SELECT pk FROM events WHERE ${purchases} AND ts >= date_trunc('year', $now) AND ts < date_trunc('year', $now) + INTERVAL 1 YEAR
+            GROUP BY pk HAVING avg(attrs.commerce."order".priceTotal) >= 75)`,
+  },
+  {
+    name: 'nested product filter',
+    pql: 'xEvent[productListItems[SKU = "SKU-YOGA-MAT" and quantity >= 2]]',
+    sql: `SELECT count(DISTINCT pk) n FROM events WHERE len(list_filter(attrs.productListItems, x -> x.SKU = 'SKU-YOGA-MAT' AND x.quantity >= 2)) > 0`,
+  },
+  {
+    name: 'sum … over comprehension',
+    pql: '(sum E.commerce.order.priceTotal over E from xEvent where E.eventType = "commerce.purchases") > 1000',
+    sql: `SELECT count(*) n FROM (SELECT pk FROM events WHERE ${purchases} GROUP BY pk HAVING sum(attrs.commerce."order".priceTotal) > 1000)`,
+  },
+  {
+    name: 'chain view then buy',
+    pql: 'chain(xEvent, timestamp, [V: WHAT(eventType = "commerce.productViews"), P: WHAT(eventType = "commerce.purchases")])',
+    sql: `SELECT count(*) n FROM (SELECT pk FROM events WHERE attrs.eventType IN ('commerce.productViews','commerce.purchases') GROUP BY pk
+            HAVING min(ts) FILTER (WHERE attrs.eventType = 'commerce.productViews') < max(ts) FILTER (WHERE ${purchases}))`,
+  },
+  {
+    name: 'chain 3 steps in 30 days',
+    pql: 'chain(xEvent, timestamp, [V: WHAT(eventType = "commerce.productViews") WHEN(< 30 days before now), A: WHAT(eventType = "commerce.productListAdds"), P: WHAT(eventType = "commerce.purchases")])',
+    sql: `WITH v AS (SELECT pk, min(ts) t1 FROM events WHERE attrs.eventType = 'commerce.productViews' AND ts > $now - INTERVAL 30 DAY AND ts <= $now GROUP BY pk),
+          a AS (SELECT e.pk, min(e.ts) t2 FROM events e JOIN v USING (pk) WHERE e.attrs.eventType = 'commerce.productListAdds' AND e.ts > v.t1 GROUP BY e.pk)
+          SELECT count(DISTINCT e.pk) n FROM events e JOIN a USING (pk) WHERE e.${purchases} AND e.ts > a.t2`,
+  },
+  {
+    name: 'absence and activity',
+    pql: 'xEvent[eventType = "commerce.purchases"].count() = 0 and xEvent.count() > 10',
+    sql: `SELECT count(*) n FROM (SELECT pk FROM events GROUP BY pk HAVING count(*) FILTER (WHERE ${purchases}) = 0 AND count(*) > 10)`,
+  },
+  {
+    name: 'attribute and recent event',
+    pql: 'loyalty.tier = "gold" and xEvent[eventType = "commerce.checkouts" and timestamp occurs < 7 days before now]',
+    sql: `SELECT count(*) n FROM profiles p WHERE p.attrs.loyalty.tier = 'gold' AND EXISTS (SELECT 1 FROM events e WHERE e.pk = p.pk
+            AND e.attrs.eventType = 'commerce.checkouts' AND e.ts > $now - INTERVAL 7 DAY AND e.ts <= $now)`,
+  },
+  {
+    name: 'distinct SKUs (projection)',
+    pql: 'xEvent.productListItems.SKU.distinct().count() >= 5',
+    sql: `SELECT count(*) n FROM (SELECT pk FROM (SELECT pk, unnest(attrs.productListItems).SKU AS sku FROM events)
+            WHERE sku IS NOT NULL GROUP BY pk HAVING count(DISTINCT sku) >= 5)`,
+  },
+];
+
+async function prepare(profiles: number, eventsPerProfile: number, now: number) {
+  const dir = new URL(`./out/data-${profiles}x${eventsPerProfile}/`, import.meta.url).pathname;
+  const dbFile = `${dir}engine.duckdb`;
+  if (!existsSync(`${dir}profiles.ndjson`)) {
+    console.log(`generating ${profiles.toLocaleString('en-US')} profiles into ${dir} …`);
+    await generateDataset({ profiles, eventsPerProfile, seed: 42, outDir: dir, now: new Date(now) });
+  }
+  const store = await DuckStore.open(dbFile);
+  let load: { seconds: number; profiles: number; events: number; peakRssMb: number } | undefined;
+  const meta = await readDatasetMeta(store);
+  if (!meta) {
+    console.log('loading into DuckDB …');
+    const start = performance.now();
+    const report = await loadDataset(store, dir);
+    const seconds = (performance.now() - start) / 1000;
+    load = {
+      seconds,
+      profiles: report.counts.profiles,
+      events: report.counts.events,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    };
+  }
+  const { schema, report } = (await readDatasetMeta(store))!;
+  return { store, schema, report, load };
+}
+
+export async function benchEngine(argv: string[]): Promise<Record<string, unknown>> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      profiles: { type: 'string', default: '1000000' },
+      'events-per-profile': { type: 'string', default: '20' },
+      'interpreter-sample': { type: 'string', default: '5000' },
+    },
+  });
+  const profiles = Number(values.profiles);
+  const eventsPerProfile = Number(values['events-per-profile']);
+  const now = Date.parse('2026-11-30T00:00:00Z');
+  const { store, schema, report, load } = await prepare(profiles, eventsPerProfile, now);
+  const target: EngineTarget = engineTarget(store);
+  const nowParam = `CAST('${new Date(now).toISOString().replace('Z', '')}' AS TIMESTAMP)`;
+
+  const checked: { c: Case; query: CheckedQuery }[] = CASES.map((c) => {
+    const analysis = analyzeText(c.pql, { schema });
+    if (analysis.errors.length) throw new Error(`${c.name}: ${analysis.errors[0]!.message}`);
+    return { c, query: analysis.checked };
+  });
+
+  // --- compiled vs hand-written, same answer required
+  const rows: Record<string, string | number>[] = [];
+  const ratios: number[] = [];
+  const perDefinition: Record<string, unknown>[] = [];
+  for (const { c, query } of checked) {
+    const handSql = c.sql.replaceAll('$now', nowParam);
+    const ours = await countMembers(target, query, { now });
+    const theirs = Number((await target.runner.all(handSql, []))[0]!.n);
+    if (ours !== theirs) throw new Error(`${c.name}: the engine counts ${ours}, the hand-written query ${theirs}`);
+    const oursTime = await time(() => countMembers(target, query, { now }), 5, 1);
+    const handTime = await time(() => target.runner.all(handSql, []), 5, 1);
+    const ratio = oursTime.medianMs / handTime.medianMs;
+    ratios.push(ratio);
+    rows.push({ definition: c.name, members: ours, 'ours ms': oursTime.medianMs, 'hand ms': handTime.medianMs, ratio });
+    perDefinition.push({ name: c.name, pql: c.pql, members: ours, oursMs: oursTime.medianMs, handMs: handTime.medianMs, ratio });
+  }
+  printTable(`Compiled PQL ÷ hand-written DuckDB SQL (${report.counts.profiles.toLocaleString('en-US')} profiles, ${report.counts.events.toLocaleString('en-US')} events)`, rows);
+  const medianRatio = median(ratios);
+  console.log(`median ratio: ${medianRatio.toFixed(2)} (target ≤ 1.3)`);
+
+  // --- engine vs reference interpreter, per profile
+  const sampleSize = Math.min(Number(values['interpreter-sample']), report.counts.profiles);
+  const sample = await interpreterSample(target, sampleSize);
+  const interpreterRows: Record<string, string | number>[] = [];
+  const speedups: number[] = [];
+  for (const [i, { c, query }] of checked.entries()) {
+    const interp = await time(() => sample.filter((p) => qualifies(query, { ...p, now })).length, 3, 1);
+    const perProfileInterpreter = interp.medianMs / sample.length;
+    const perProfileEngine = (perDefinition[i]!.oursMs as number) / report.counts.profiles;
+    const speedup = perProfileInterpreter / perProfileEngine;
+    speedups.push(speedup);
+    interpreterRows.push({ definition: c.name, 'interpreter µs/profile': perProfileInterpreter * 1000, 'engine µs/profile': perProfileEngine * 1000, 'engine speed-up': speedup });
+  }
+  printTable(`Engine ÷ reference interpreter (interpreter timed on ${sampleSize.toLocaleString('en-US')} profiles, per profile)`, interpreterRows);
+  const medianSpeedup = median(speedups);
+  console.log(`median speed-up: ${medianSpeedup.toFixed(0)}× (target ≥ 20×)`);
+
+  // --- batch of 100 definitions vs one
+  const generator = new PqlGenerator(99);
+  const batchDefinitions = checked.map(({ c, query }) => ({ id: c.name, query }));
+  while (batchDefinitions.length < 100) {
+    const analysis = analyzeText(generator.condition(), { schema });
+    if (analysis.errors.length === 0) batchDefinitions.push({ id: `g${batchDefinitions.length}`, query: analysis.checked });
+  }
+  const one = await time(() => evaluateBatch(target, batchDefinitions.slice(0, 1), { now }), 3, 1);
+  const hundred = await time(() => evaluateBatch(target, batchDefinitions, { now }), 3, 1);
+  const singles = perDefinition.map((d) => d.oursMs as number);
+  const batchRatio = hundred.medianMs / one.medianMs;
+  printTable('Batch evaluation (members of every definition, one pass)', [
+    { run: '1 definition', 'median ms': one.medianMs },
+    { run: '100 definitions', 'median ms': hundred.medianMs },
+    { run: 'sum of the 18 counted one by one', 'median ms': singles.reduce((a, b) => a + b, 0) },
+  ]);
+  console.log(`batch ratio 100 ÷ 1: ${batchRatio.toFixed(2)} (target ≤ 4)`);
+
+  if (load) {
+    printTable('Load', [
+      {
+        seconds: load.seconds,
+        'profiles/s': Math.round(load.profiles / load.seconds),
+        'events/s': Math.round(load.events / load.seconds),
+        'peak RSS MB': Math.round(load.peakRssMb),
+      },
+    ]);
+  } else {
+    console.log('\n(load figures: the dataset was already loaded; delete the .duckdb file to measure loading again)');
+  }
+  store.close();
+  return {
+    profiles: report.counts.profiles,
+    events: report.counts.events,
+    perDefinition,
+    medianRatio,
+    interpreter: { sampleSize, medianSpeedup, rows: interpreterRows },
+    batch: { oneMs: one.medianMs, hundredMs: hundred.medianMs, ratio: batchRatio },
+    load: load ?? null,
+  };
+}
+
+/** Profiles and their events as JSON, the interpreter's input, read back from the store. */
+async function interpreterSample(target: EngineTarget, size: number) {
+  const profiles = await target.runner.all(
+    `SELECT pk, CAST(to_json(struct_insert(attrs, "identityMap" := identity_map)) AS VARCHAR) AS j FROM profiles WHERE pk <= ${size} ORDER BY pk`,
+    [],
+  );
+  const events = await target.runner.all(
+    `SELECT pk, CAST(to_json(struct_insert(attrs, "timestamp" := strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ'))) AS VARCHAR) AS j FROM events WHERE pk <= ${size} ORDER BY pk, ts`,
+    [],
+  );
+  const byPk = new Map<number, unknown[]>();
+  for (const e of events) {
+    const pk = Number(e.pk);
+    const list = byPk.get(pk) ?? [];
+    list.push(JSON.parse(String(e.j)));
+    byPk.set(pk, list);
+  }
+  return profiles.map((p) => ({ profile: JSON.parse(String(p.j)) as unknown, events: byPk.get(Number(p.pk)) ?? [] }));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const figures = await benchEngine(process.argv.slice(2));
+  console.log(`figures: ${writeFigures('engine', figures)}`);
+}
