@@ -6,7 +6,11 @@
  * - a batch of 100 definitions ÷ one definition;
  * - load throughput and peak memory.
  *
- *   npm run bench -- engine [--profiles N] [--events-per-profile M]
+ *   npm run bench -- engine [--profiles N] [--events-per-profile M] [--postgres]
+ *
+ * With --postgres (or SEG_PG_URL set) the dataset is also loaded into
+ * PostgreSQL (SEG_PG_URL, else a throwaway local server) and every definition
+ * is timed there too, beside DuckDB's time, in the same run.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,9 +20,12 @@ import { countMembers, evaluateBatch, type EngineTarget } from '../bff/src/engin
 import { generateDataset } from '../bff/src/engine/generate.ts';
 import { loadDataset, readDatasetMeta } from '../bff/src/engine/load.ts';
 import { DuckStore } from '../bff/src/engine/store.ts';
+import { loadDatasetIntoPostgres } from '../bff/src/engine/postgres/load.ts';
+import { startThrowawayPostgres } from '../bff/src/engine/postgres/server.ts';
+import { postgresPool, postgresTarget } from '../bff/src/engine/postgres/target.ts';
 import { median, printTable, time, writeFigures } from './report.ts';
 
-interface Case {
+export interface Case {
   readonly name: string;
   readonly pql: string;
   /** The same question written by hand: one row with the member count `n`. */
@@ -26,7 +33,7 @@ interface Case {
 }
 
 const purchases = `attrs.eventType = 'commerce.purchases'`;
-const CASES: Case[] = [
+export const CASES: Case[] = [
   { name: 'attribute equals', pql: 'loyalty.tier = "gold"', sql: `SELECT count(*) n FROM profiles WHERE attrs.loyalty.tier = 'gold'` },
   {
     name: 'attributes in list and range',
@@ -120,25 +127,20 @@ const CASES: Case[] = [
 
 async function prepare(profiles: number, eventsPerProfile: number, now: number) {
   const dir = new URL(`./out/data-${profiles}x${eventsPerProfile}/`, import.meta.url).pathname;
-  const dbFile = `${dir}engine.duckdb`;
+  const cacheFile = `${dir}engine.duckdb`;
   if (!existsSync(`${dir}profiles.ndjson`)) {
     console.log(`generating ${profiles.toLocaleString('en-US')} profiles into ${dir} …`);
     await generateDataset({ profiles, eventsPerProfile, seed: 42, outDir: dir, now: new Date(now) });
   }
-  const store = await DuckStore.open(dbFile);
+  // loaded once into a DuckDB file; later runs reuse it (delete the file to measure loading again)
+  const store = await DuckStore.open(cacheFile, { memoryLimit: '8GB' });
   let load: { seconds: number; profiles: number; events: number; peakRssMb: number } | undefined;
-  const meta = await readDatasetMeta(store);
-  if (!meta) {
+  if (!(await readDatasetMeta(store))) {
     console.log('loading into DuckDB …');
     const start = performance.now();
     const report = await loadDataset(store, dir);
     const seconds = (performance.now() - start) / 1000;
-    load = {
-      seconds,
-      profiles: report.counts.profiles,
-      events: report.counts.events,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
-    };
+    load = { seconds, profiles: report.counts.profiles, events: report.counts.events, peakRssMb: process.resourceUsage().maxRSS / 1024 };
   }
   const { schema, report } = (await readDatasetMeta(store))!;
   return { store, schema, report, load };
@@ -151,6 +153,8 @@ export async function benchEngine(argv: string[]): Promise<Record<string, unknow
       profiles: { type: 'string', default: '1000000' },
       'events-per-profile': { type: 'string', default: '20' },
       'interpreter-sample': { type: 'string', default: '5000' },
+      /** Also load the dataset into PostgreSQL (SEG_PG_URL, else a throwaway server) and time it there. */
+      postgres: { type: 'boolean', default: false },
     },
   });
   const profiles = Number(values.profiles);
@@ -233,8 +237,13 @@ export async function benchEngine(argv: string[]): Promise<Record<string, unknow
   } else {
     console.log('\n(load figures: the dataset was already loaded; delete the .duckdb file to measure loading again)');
   }
+  const postgres =
+    values.postgres || process.env.SEG_PG_URL
+      ? await benchPostgres(new URL(`./out/data-${profiles}x${eventsPerProfile}/`, import.meta.url).pathname, checked, perDefinition, now)
+      : null;
   store.close();
   return {
+    postgres,
     profiles: report.counts.profiles,
     events: report.counts.events,
     perDefinition,
@@ -243,6 +252,52 @@ export async function benchEngine(argv: string[]): Promise<Record<string, unknow
     batch: { oneMs: one.medianMs, hundredMs: hundred.medianMs, ratio: batchRatio },
     load: load ?? null,
   };
+}
+
+/**
+ * The same definitions on PostgreSQL, beside DuckDB's times: the dataset is
+ * loaded (DuckDB merge, then COPY) into SEG_PG_URL or a throwaway server.
+ */
+async function benchPostgres(
+  dir: string,
+  checked: { c: Case; query: CheckedQuery }[],
+  duck: Record<string, unknown>[],
+  now: number,
+): Promise<Record<string, unknown>> {
+  const server = process.env.SEG_PG_URL ? undefined : await startThrowawayPostgres();
+  const pool = postgresPool(process.env.SEG_PG_URL ?? server!.url);
+  try {
+    console.log(`\nloading into PostgreSQL (${process.env.SEG_PG_URL ? 'SEG_PG_URL' : 'a throwaway server'}) …`);
+    const start = performance.now();
+    const report = await loadDatasetIntoPostgres(pool, dir);
+    const loadSeconds = (performance.now() - start) / 1000;
+    const target = postgresTarget(pool);
+    const rows: Record<string, string | number>[] = [];
+    const perDefinition: Record<string, unknown>[] = [];
+    for (const [i, { c, query }] of checked.entries()) {
+      const members = await countMembers(target, query, { now });
+      const duckMembers = duck[i]!.members as number;
+      if (members !== duckMembers) throw new Error(`${c.name}: PostgreSQL counts ${members}, DuckDB ${duckMembers}`);
+      const t = await time(() => countMembers(target, query, { now }), 3, 1);
+      const duckMs = duck[i]!.oursMs as number;
+      rows.push({ definition: c.name, members, 'duckdb ms': duckMs, 'postgres ms': t.medianMs, 'postgres ÷ duckdb': t.medianMs / duckMs });
+      perDefinition.push({ name: c.name, members, duckdbMs: duckMs, postgresMs: t.medianMs });
+    }
+    printTable(`The same definitions on PostgreSQL (JSONB attributes), beside DuckDB`, rows);
+    const load = {
+      seconds: loadSeconds,
+      duckdbMergeSeconds: (report.timings.total ?? 0) / 1000,
+      exportSeconds: report.postgres.exportMs / 1000,
+      copySeconds: report.postgres.copyMs / 1000,
+      indexSeconds: report.postgres.indexMs / 1000,
+      copyRowsPerSecond: report.postgres.rowsPerSecond,
+    };
+    printTable('PostgreSQL load (DuckDB merge, CSV export, COPY FROM STDIN, index and ANALYZE)', [load]);
+    return { perDefinition, medianRatio: median(rows.map((r) => r['postgres ÷ duckdb'] as number)), load };
+  } finally {
+    await pool.end();
+    server?.stop();
+  }
 }
 
 /** Profiles and their events as JSON, the interpreter's input, read back from the store. */

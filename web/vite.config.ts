@@ -17,7 +17,11 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // the budget check (scripts/check-budget.mjs) reads the chunk graph from the manifest
+    manifest: true,
+    chunkSizeWarningLimit: 4000,
   },
+  worker: { format: 'es' },
   test: {
     environment: 'jsdom',
     include: ['test/**/*.test.{ts,tsx}'],

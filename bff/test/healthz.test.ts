@@ -1,47 +1,42 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/http/app.js';
+import { startTestServer, type TestServer } from './support/server.js';
 
-describe('HTTP app', () => {
-  let server: Server;
-  let base: string;
-
+describe('HTTP app basics', () => {
+  let srv: TestServer;
   beforeAll(async () => {
-    const app = createApp({ logger: pino({ level: 'silent' }) });
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    srv = await startTestServer();
   });
-
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await srv.stop();
   });
 
-  it('GET /healthz answers {"status":"ok"}', async () => {
-    const res = await fetch(`${base}/healthz`);
+  it('GET /healthz answers {"status":"ok"} once the data is loaded', async () => {
+    const res = await fetch(`${srv.url}/healthz`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('answers unknown API paths with a JSON 404', async () => {
-    const res = await fetch(`${base}/api/nope`);
+  it('answers unknown API paths with a distinct JSON 404', async () => {
+    const res = await fetch(`${srv.url}/api/nope`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ status: 404, title: 'Not Found' });
+    expect(await res.json()).toEqual({
+      type: 'urn:seg:errors:no-route',
+      status: 404,
+      title: 'NotFound',
+      detail: 'No route for GET /api/nope',
+    });
   });
 
-  it('answers malformed JSON with a JSON 400 and no stack trace', async () => {
-    const res = await fetch(`${base}/api/anything`, {
+  it('answers malformed JSON with a shape-2 400 and no stack trace', async () => {
+    const res = await fetch(`${srv.url}/data/foundation/sandbox-management/sandboxes`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: srv.headers(),
       body: '{bad',
     });
     expect(res.status).toBe(400);
     const text = await res.text();
-    expect(JSON.parse(text)).toMatchObject({ status: 400 });
+    expect(JSON.parse(text)).toMatchObject({ status: 400, title: 'BadRequestError', type: expect.any(String) });
     expect(text).not.toMatch(/\bat .+:\d+:\d+/);
   });
 });

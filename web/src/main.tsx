@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
-import { AppProviders, createQueryClient } from './providers.tsx';
-import { routes } from './routes.tsx';
+import { AppProviders, createQueryClient } from './app/providers.tsx';
+import { routes } from './app/routes.tsx';
 import './styles.css';
 
 const router = createBrowserRouter(routes);

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { analyzeExpression, clockFrom, SourceText, type Analysis } from '@seg/shared';
 import { CompileError } from '../engine/compiler/compile.js';
-import { openDataset } from '../engine/dataset.js';
+import { engineOptionsFromEnv, openDataset } from '../engine/dataset.js';
 import { evaluateBatch, type Definition } from '../engine/evaluate.js';
 import { reachable } from '../engine/dependencies.js';
 import { printJsonLine, readSegmentsFile } from './segmentsFile.js';
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   let dataset: Awaited<ReturnType<typeof openDataset>> | undefined;
   try {
     const entries = await readSegmentsFile(values.segments);
-    dataset = await openDataset(values.data);
+    dataset = await openDataset(values.data, engineOptionsFromEnv());
     const ids = new Set(entries.map((e) => e.id));
     const analyses = new Map<string, Analysis>();
     for (const entry of entries) {

@@ -3,7 +3,8 @@ import { closeOnSignals, startServer } from '../http/start.js';
 
 const USAGE = `Usage: seg serve [--port <port>] [--host <host>]
 
-Starts the Segmentation Service and the studio (defaults: PORT or 8080, HOST or 127.0.0.1).`;
+Starts the Segmentation Service and the studio (defaults: PORT or 8080, HOST or 127.0.0.1;
+the other settings come from the environment: SEG_STATE_DIR, SEG_DATA_DIR, ... — see bff/src/config.ts).`;
 
 export async function main(argv: string[]): Promise<number> {
   let values: { port?: string; host?: string; help?: boolean };
@@ -35,8 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   try {
-    const server = await startServer({ port, host: values.host });
-    await closeOnSignals(server);
+    const running = await startServer({ port, host: values.host });
+    await closeOnSignals(running);
     return 0;
   } catch (err) {
     console.error(`seg serve: ${err instanceof Error ? err.message : String(err)}`);

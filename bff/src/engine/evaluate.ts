@@ -149,7 +149,7 @@ async function runBatch(
   results: Map<string, { members: Member[] } | { error: CompileError }>,
 ): Promise<BatchResult> {
   const select = columns.map((c, i) => `${c.sql} AS s${i}`).join(', ');
-  const sql = `SELECT * FROM (SELECT p.pk, p.primary_ns, p.primary_id, ${select} FROM ${p.fromClause()}) WHERE ${columns
+  const sql = `SELECT * FROM (SELECT p.pk, p.primary_ns, p.primary_id, ${select} FROM ${p.fromClause()}) AS batch WHERE ${columns
     .map((_c, i) => `s${i}`)
     .join(' OR ')} ORDER BY pk`;
   const statement = p.params.finish(sql);

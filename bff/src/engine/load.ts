@@ -7,7 +7,7 @@
  *   profiles(pk BIGINT PRIMARY KEY, primary_ns VARCHAR, primary_id VARCHAR,
  *            identity_map MAP(VARCHAR, STRUCT(id VARCHAR, "primary" BOOLEAN)[]),
  *            attrs STRUCT(...))          -- one row per merged profile, ordered by pk
- *   events(pk BIGINT, ts TIMESTAMP, attrs STRUCT(...))   -- ordered by pk, ts
+ *   events(pk BIGINT, ts TIMESTAMP, attrs STRUCT(...))   -- no particular row order
  *   profile_identities(ns VARCHAR, id VARCHAR, pk BIGINT) -- every identity → its profile
  *   dataset_meta(key VARCHAR PRIMARY KEY, value VARCHAR)  -- 'schema' and 'report' as JSON
  *
@@ -192,6 +192,11 @@ async function exec(ctx: Ctx, sql: string): Promise<void> {
     console.error(
       `    ${Math.round(performance.now() - t0)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`,
     );
+}
+
+/** Drop scratch tables as soon as they are used up, to keep the peak memory down. */
+async function drop(ctx: Ctx, ...tables: string[]): Promise<void> {
+  for (const name of tables) await exec(ctx, `DROP TABLE IF EXISTS temp.${name}`);
 }
 
 async function rows(ctx: Ctx, sql: string): Promise<Record<string, Json>[]> {
@@ -589,13 +594,16 @@ async function recordError(
 
 // ------------------------------------------------------------------ validation
 
-/** Identities of a record, flattened: (namespace, id, primary, position in key order). */
-function identitiesSql(table: string, nodeAlias: string): string {
+/**
+ * Identities of records, flattened: (node, namespace, id, primary, position in key order).
+ * `from` is a FROM clause over a staging table aliased `s`.
+ */
+function identitiesSql(from: string, nodeAlias: string): string {
   return `SELECT ${nodeAlias}, u.ns AS ns, u.id AS id, u.prim AS prim, u.pos AS pos FROM (
-    SELECT rowid AS ${nodeAlias}, unnest(flatten(list_transform(map_entries("identityMap"), (kv, i) ->
+    SELECT s.rowid AS ${nodeAlias}, unnest(flatten(list_transform(map_entries(s."identityMap"), (kv, i) ->
       list_transform(coalesce(kv.value, []), (e, j) ->
         {'ns': kv.key, 'id': e.id, 'prim': coalesce(e."primary", false), 'pos': i * 100000 + j})))) AS u
-    FROM ${table})
+    FROM ${from})
   WHERE u.id IS NOT NULL AND u.id <> ''`;
 }
 
@@ -892,11 +900,12 @@ async function buildTables(
   const pAttrs = attrsSql(pCols);
   const eAttrs = attrsSql(eCols);
 
+  let profilesFromRecords = 0;
   // ---- profiles: fragments → components
   await timed(ctx, 'merge profiles', async () => {
     await exec(
       ctx,
-      `CREATE TEMP TABLE ${T.pId} AS SELECT frag, ns, id, prim, frag * 1000000000 + pos AS ord FROM (${identitiesSql(T.pStage, 'frag')})`,
+      `CREATE TEMP TABLE ${T.pId} AS SELECT frag, ns, id, prim, frag * 1000000000 + pos AS ord FROM (${identitiesSql(`${T.pStage} s`, 'frag')})`,
     );
     await exec(
       ctx,
@@ -918,11 +927,14 @@ async function buildTables(
        SELECT c.comp, p.ns, p.id, bool_or(p.prim) AS prim, min(p.ord) AS ord
        FROM ${T.pId} p JOIN ${T.pComp} c USING (frag) GROUP BY c.comp, p.ns, p.id`,
     );
+    await drop(ctx, T.pId, T.pShared, T.ccEdge, T.ccLab, T.ccIdLab, T.ccOut);
     await exec(ctx, `CREATE TEMP TABLE ${T.pMap} AS ${identityMapsSql(T.pIdent)}`);
+    profilesFromRecords = Number(await scalar(ctx, `SELECT count(*) FROM ${T.pMap}`));
     await exec(
       ctx,
       `CREATE TEMP TABLE ${T.pAttrs} AS SELECT rowid AS frag, ${pAttrs.expr} AS attrs FROM ${T.pStage}`,
     );
+    await drop(ctx, T.pStage);
     const merged = pCols.length
       ? `CAST(${mergedAttrsSql(pCols)} AS ${pAttrs.type})`
       : `NULL::${pAttrs.type}`;
@@ -933,21 +945,21 @@ async function buildTables(
        UNION ALL
        SELECT c.comp, ${merged} AS attrs FROM ${T.pComp} c JOIN ${T.pAttrs} a USING (frag) WHERE c.n > 1 GROUP BY c.comp`,
     );
+    await drop(ctx, T.pAttrs, T.pComp);
   });
 
   // ---- events: attach to profiles by identity; orphans form their own profiles
   const compOffset = p.records; // profile components are labelled by record index < p.records
   await timed(ctx, 'attach events', async () => {
-    await exec(ctx, `CREATE TEMP TABLE ${T.eId} AS ${identitiesSql(T.eStage, 'evt')}`);
     await exec(
       ctx,
       `CREATE TEMP TABLE ${T.eMatch} AS
        SELECT e.evt, arg_min(pi.comp, (CASE WHEN e.prim THEN 0 ELSE 1 END) * 1000000000 + e.pos) AS comp
-       FROM ${T.eId} e JOIN ${T.pIdent} pi USING (ns, id) GROUP BY e.evt`,
+       FROM (${identitiesSql(`${T.eStage} s`, 'evt')}) e JOIN ${T.pIdent} pi USING (ns, id) GROUP BY e.evt`,
     );
     await exec(
       ctx,
-      `CREATE TEMP TABLE ${T.oId} AS SELECT e.* FROM ${T.eId} e ANTI JOIN ${T.eMatch} m USING (evt)`,
+      `CREATE TEMP TABLE ${T.oId} AS ${identitiesSql(`${T.eStage} s ANTI JOIN ${T.eMatch} m ON m.evt = s.rowid`, 'evt')}`,
     );
     await exec(
       ctx,
@@ -973,7 +985,11 @@ async function buildTables(
       ctx,
       `CREATE TEMP TABLE ${T.eOwner} AS SELECT evt, comp FROM ${T.eMatch} UNION ALL SELECT evt, comp FROM ${T.oComp}`,
     );
+    await drop(ctx, T.eMatch, T.oId, T.oShared, T.ccEdge, T.ccLab, T.ccIdLab, T.ccOut);
   });
+  const orphanEvents = Number(await scalar(ctx, `SELECT count(*) FROM ${T.oComp}`));
+  const orphanProfiles = Number(await scalar(ctx, `SELECT count(*) FROM ${T.oMap}`));
+  await drop(ctx, T.oComp);
 
   // ---- final tables (under temporary names in main; swapped in later)
   await timed(ctx, 'write profiles', async () => {
@@ -984,6 +1000,7 @@ async function buildTables(
        UNION ALL
        SELECT comp, primary_ns, primary_id, identity_map, NULL::${pAttrs.type} FROM ${T.oMap}`,
     );
+    await drop(ctx, T.pMap, T.pMerged, T.oMap);
     await exec(
       ctx,
       `CREATE TEMP TABLE ${T.compPk} AS SELECT comp, row_number() OVER (ORDER BY primary_id, primary_ns, comp) AS pk FROM ${T.allComp}`,
@@ -998,6 +1015,7 @@ async function buildTables(
       `INSERT INTO main.${T.newProfiles}
        SELECT k.pk, c.primary_ns, c.primary_id, c.identity_map, c.attrs FROM ${T.allComp} c JOIN ${T.compPk} k USING (comp) ORDER BY k.pk`,
     );
+    await drop(ctx, T.allComp);
     await exec(
       ctx,
       `CREATE TABLE main.${T.newIdentities} AS
@@ -1005,27 +1023,25 @@ async function buildTables(
          SELECT comp, ns, id FROM ${T.pIdent} UNION ALL SELECT comp, ns, id FROM ${T.oIdent}) JOIN ${T.compPk} USING (comp)
        ORDER BY ns, id`,
     );
+    await drop(ctx, T.pIdent, T.oIdent);
   });
   await timed(ctx, 'write events', async () => {
     await exec(
       ctx,
       `CREATE TABLE main.${T.newEvents} AS
        SELECT k.pk, ${timestampSql(e.timestampType ?? 'VARCHAR')} AS ts, ${eAttrs.expr} AS attrs
-       FROM ${T.eStage} s JOIN ${T.eOwner} o ON o.evt = s.rowid JOIN ${T.compPk} k USING (comp)
-       ORDER BY k.pk, ts`,
+       FROM ${T.eStage} s JOIN ${T.eOwner} o ON o.evt = s.rowid JOIN ${T.compPk} k USING (comp)`,
     );
+    await drop(ctx, T.eStage, T.eOwner, T.compPk);
   });
 
   const c = (
     await rows(
       ctx,
-      `SELECT (SELECT count(*) FROM ${T.pMap}) AS pc, (SELECT count(*) FROM ${T.oMap}) AS oc,
-              (SELECT count(*) FROM ${T.oComp}) AS oe, (SELECT count(*) FROM main.${T.newEvents}) AS ev,
+      `SELECT (SELECT count(*) FROM main.${T.newEvents}) AS ev,
               (SELECT count(*) FROM main.${T.newIdentities}) AS ids`,
     )
   )[0]!;
-  const profilesFromRecords = Number(c.pc);
-  const orphanProfiles = Number(c.oc);
   const events = Number(c.ev);
   if (events !== e.records)
     throw new Error(`internal: ${e.records} events read but ${events} attached`);
@@ -1034,7 +1050,7 @@ async function buildTables(
     profilesFromRecords,
     fragmentsMerged: p.records - profilesFromRecords,
     events,
-    orphanEvents: Number(c.oe),
+    orphanEvents,
     orphanProfiles,
     profiles: profilesFromRecords + orphanProfiles,
     identities: Number(c.ids),

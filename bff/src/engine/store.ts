@@ -10,6 +10,7 @@
  * Every connection runs with `TimeZone = 'UTC'`, so TIMESTAMPTZ ↔ TIMESTAMP
  * casts and calendar functions are UTC (data-contract.md: calendar units are UTC).
  */
+import { totalmem } from 'node:os';
 import {
   DuckDBInstance,
   type DuckDBConnection,
@@ -24,7 +25,11 @@ export type JsonRow = Record<string, Json>;
 export interface DuckStoreOptions {
   /** DuckDB worker threads (default: DuckDB's own default, the core count). */
   threads?: number;
-  /** e.g. '4GB'. */
+  /**
+   * DuckDB memory limit, e.g. '4GB'. Default: 60% of physical memory (DuckDB's own default of
+   * 80% leaves too little for Node and the page cache on big loads; past the limit DuckDB spills
+   * to the temp directory instead of being killed).
+   */
   memoryLimit?: string;
   /** Directory for spilling; DuckDB's default when unset. */
   tempDirectory?: string;
@@ -57,7 +62,7 @@ export class DuckStore {
   static async open(path = ':memory:', options: DuckStoreOptions = {}): Promise<DuckStore> {
     const config: Record<string, string> = {};
     if (options.threads !== undefined) config.threads = String(options.threads);
-    if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    config.memory_limit = options.memoryLimit ?? `${Math.floor((totalmem() * 0.6) / 2 ** 20)}MB`;
     if (options.tempDirectory !== undefined) config.temp_directory = options.tempDirectory;
     const instance = await DuckDBInstance.create(path, config);
     return new DuckStore(instance, path, options.maxIdle ?? 8);

@@ -29,3 +29,4 @@ export * from './time.js';
 export * from './analyze.js';
 export * from './random.js';
 export * from './regex.js';
+export * from './eligibility.js';

@@ -16,7 +16,6 @@
  */
 import {
   addUnits,
-  catalogueEntry,
   childrenOf,
   periodExtent,
   timeWordExtent,
@@ -33,10 +32,10 @@ import { ParamList } from './dialect.js';
 
 /** How the loaded tables are laid out (engine/load.ts decides; the compiler only asks). */
 export interface TableLayout {
-  /** A profile attribute of the profile row `alias`. */
-  profileField(alias: string, name: string): string;
-  /** A field of the event row `alias` (`timestamp` included). */
-  eventField(alias: string, name: string): string;
+  /** A profile attribute of the profile row `alias`; `type` is its PQL type. */
+  profileField(alias: string, name: string, type: PqlType): string;
+  /** A field of the event row `alias` (`timestamp` included); `type` is its PQL type. */
+  eventField(alias: string, name: string, type: PqlType): string;
   /** The whole event row as one struct value, for the list form of `xEvent`. */
   eventStruct(alias: string): string;
   /** The whole profile row as one struct value (`$1`, `this` at the top). */
@@ -88,6 +87,18 @@ interface Ctx {
 
 type VarValue = { readonly sql: string; readonly row?: Scope };
 
+const ANY: PqlType = { kind: 'any' };
+const INT: PqlType = { kind: 'int' };
+const STRING: PqlType = { kind: 'string' };
+const BOOLEAN: PqlType = { kind: 'boolean' };
+const DATETIME: PqlType = { kind: 'datetime' };
+const OBJECT: PqlType = { kind: 'object', fields: {} };
+
+/** The element type of a list type (`any` when not known to be a list). */
+function elementOf(type: PqlType): PqlType {
+  return type.kind === 'list' ? type.element : ANY;
+}
+
 const PROFILE_ALIAS = 'p';
 const EVENT_ALIAS = 'e';
 const EVENTS_SCAN_ALIAS = 'ev';
@@ -132,16 +143,16 @@ class EventScan {
     return this.columns.size > 0;
   }
 
-  sql(layout: TableLayout): string {
+  /** `restrict(pkSql)`: a condition on the profile key limiting the scan (e.g. a sample). */
+  sql(restrict?: (pk: string) => string): string {
     const cols = [...this.columns].map(([agg, alias]) => `${agg} AS ${alias}`);
-    const where =
-      this.unfiltered || this.filters.size === 0
-        ? ''
-        : ` WHERE ${[...this.filters].map((f) => `(${f})`).join(' OR ')}`;
+    const conditions: string[] = [];
+    if (restrict) conditions.push(`(${restrict(`${EVENT_ALIAS}.pk`)})`);
+    if (!this.unfiltered && this.filters.size > 0) conditions.push(`(${[...this.filters].map((f) => `(${f})`).join(' OR ')})`);
+    const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
     const join = this.needsProfileJoin
       ? ` JOIN profiles ${PROFILE_ALIAS} ON ${PROFILE_ALIAS}.pk = ${EVENT_ALIAS}.pk`
       : '';
-    void layout;
     return `SELECT ${EVENT_ALIAS}.pk, ${cols.join(', ')} FROM events ${EVENT_ALIAS}${join}${where} GROUP BY ${EVENT_ALIAS}.pk`;
   }
 }
@@ -153,13 +164,24 @@ class EventScan {
 export class SqlProgram {
   readonly params: ParamList;
   private readonly scan = new EventScan();
+  /** Projections through xEvent whose consumer ignores order (count, includes, sum, …): no ORDER BY. */
+  private readonly unordered = new Set<Expr>();
 
   constructor(readonly options: CompileOptions) {
     this.params = new ParamList(options.dialect);
   }
 
-  /** The SQL condition (never NULL) under which profile `p` qualifies for the query. */
-  condition(query: CheckedQuery, inlining: readonly string[] = []): string {
+  /**
+   * The SQL condition under which profile `p` qualifies for the query, for a
+   * WHERE clause or a batch column read as "is TRUE": NULL there means no.
+   */
+  condition(query: CheckedQuery): string {
+    return this.rootCondition(query, [], true);
+  }
+
+  /** `loose`: NULL may stand for FALSE (a WHERE); otherwise the SQL is never NULL. */
+  private rootCondition(query: CheckedQuery, inlining: readonly string[], loose: boolean): string {
+    const top = (node: Expr, ctx: Ctx) => (loose ? this.looseCond(node, ctx) : this.cond(node, ctx));
     const root = query.root;
     const ctx: Ctx = {
       q: query,
@@ -178,16 +200,21 @@ export class SqlProgram {
           row: { kind: 'profile-row' } as Scope,
         })),
       );
-      return this.cond(root.body, { ...ctx, vars });
+      return top(root.body, { ...ctx, vars });
     }
-    return this.cond(root, ctx);
+    return top(root, ctx);
   }
 
-  /** `FROM …` with the events scan joined when any definition needs it. */
-  fromClause(): string {
-    const base = `profiles ${PROFILE_ALIAS}`;
+  /**
+   * `FROM …` with the events scan joined when any definition needs it. `restrict(pkSql)` limits
+   * both the profiles and the events scan to the profile keys meeting a condition (a sample).
+   */
+  fromClause(restrict?: (pk: string) => string): string {
+    const base = restrict
+      ? `(SELECT * FROM profiles WHERE ${restrict('pk')}) ${PROFILE_ALIAS}`
+      : `profiles ${PROFILE_ALIAS}`;
     if (!this.scan.used) return base;
-    return `${base} LEFT JOIN (${this.scan.sql(this.options.layout)}) ${EVENTS_SCAN_ALIAS} ON ${EVENTS_SCAN_ALIAS}.pk = ${PROFILE_ALIAS}.pk`;
+    return `${base} LEFT JOIN (${this.scan.sql(restrict)}) ${EVENTS_SCAN_ALIAS} ON ${EVENTS_SCAN_ALIAS}.pk = ${PROFILE_ALIAS}.pk`;
   }
 
   // ------------------------------------------------------------------ helpers
@@ -214,16 +241,16 @@ export class SqlProgram {
     return this.param(new Date(ms).toISOString().replace('Z', ''), 'TIMESTAMP');
   }
 
-  private fieldOf(scope: Scope, name: string, ctx: Ctx): string {
+  private fieldOf(scope: Scope, name: string, ctx: Ctx, type: PqlType): string {
     const { layout } = this.options;
     switch (scope.kind) {
       case 'profile-row':
         if (ctx.inEventScan) this.scan.needsProfileJoin = true;
-        return layout.profileField(PROFILE_ALIAS, name);
+        return layout.profileField(PROFILE_ALIAS, name, type);
       case 'event-row':
-        return layout.eventField(EVENT_ALIAS, name);
+        return layout.eventField(EVENT_ALIAS, name, type);
       case 'element':
-        return this.d.structField(scope.sql, name);
+        return this.d.structField(scope.sql, name, type);
     }
   }
 
@@ -263,12 +290,6 @@ export class SqlProgram {
     return { ...ctx, vars };
   }
 
-  /** The SQL list of a list-valued expression, element scope pushed per element by `body`. */
-  private elementwise(list: string, ctx: Ctx, body: (elementCtx: Ctx, element: string) => string): LambdaBody {
-    void list;
-    return (element) => body(this.withElement(ctx, element), element);
-  }
-
   // ------------------------------------------------------------------ conditions
 
   /** A condition that is TRUE or FALSE, never NULL (PQL truthiness, pql.md §3.6). */
@@ -294,6 +315,19 @@ export class SqlProgram {
     if (type.kind === 'any') return `coalesce(CAST(${v} AS BOOLEAN), FALSE)`;
     // a known non-boolean scalar in a boolean position: true when present (pql.md §7 Q30)
     return `(${v} IS NOT NULL)`;
+  }
+
+  /**
+   * A condition where NULL counts as FALSE: a WHERE clause, a FILTER, a list
+   * filter's predicate, and AND/OR beneath them (never beneath a NOT, where
+   * NULL and FALSE differ). The `coalesce(…, FALSE)` that makes a condition
+   * two-valued is redundant there, and costs the engine its filter pushdown.
+   */
+  looseCond(node: Expr, ctx: Ctx): string {
+    if (node.kind === 'Binary' && (node.op === 'and' || node.op === 'or')) {
+      return `(${this.looseCond(node.left, ctx)} ${node.op.toUpperCase()} ${this.looseCond(node.right, ctx)})`;
+    }
+    return stripFalseCoalesce(this.cond(node, ctx));
   }
 
   // ------------------------------------------------------------------ values
@@ -331,7 +365,11 @@ export class SqlProgram {
       case 'Call':
         return this.call(node, ctx);
       case 'Filter':
-        return d.listFilter(this.value(node.object, ctx), (x) => this.cond(node.condition, this.withElement(ctx, x)));
+        return d.listFilter(
+          this.value(node.object, ctx),
+          (x) => this.cond(node.condition, this.withElement(ctx, x)),
+          elementOf(this.typeOf(node.object, ctx)),
+        );
       case 'Binary':
         return this.binary(node, ctx);
       case 'Not':
@@ -356,7 +394,11 @@ export class SqlProgram {
       case 'Select': {
         const source = this.value(node.source, ctx);
         if (!node.where) return source;
-        return d.listFilter(source, (x) => this.cond(node.where!, this.bind(ctx, node, [{ sql: x }])));
+        return d.listFilter(
+          source,
+          (x) => this.cond(node.where!, this.bind(ctx, node, [{ sql: x }])),
+          elementOf(this.typeOf(node.source, ctx)),
+        );
       }
       case 'Comprehension':
         return this.comprehension(node, ctx);
@@ -377,7 +419,7 @@ export class SqlProgram {
     }
     const scope = this.scopeAt(r.level, ctx, node);
     if (r.kind === 'element') return this.scopeValue(scope, ctx);
-    return this.fieldOf(scope, r.name, ctx);
+    return this.fieldOf(scope, r.name, ctx, this.typeOf(node, ctx));
   }
 
   /** The row scope a reference stands for, when it is a whole row (for direct column access). */
@@ -395,21 +437,21 @@ export class SqlProgram {
 
   private member(node: Extract<Expr, { kind: 'Member' }>, ctx: Ctx): string {
     const row = this.rowOf(node.object, ctx);
-    if (row) return this.fieldOf(row, node.name, ctx);
+    if (row) return this.fieldOf(row, node.name, ctx, this.typeOf(node, ctx));
+    const pushed = this.pushdownProjection(node, ctx);
+    if (pushed) return pushed;
     const objectType = this.typeOf(node.object, ctx);
     const object = this.value(node.object, ctx);
     if (objectType.kind === 'list') {
       // projection (pql.md §3.6): the field of every element, flattened one level, nulls dropped
-      const fieldType = this.typeOf(node, ctx);
       const d = this.d;
-      let projected = d.listTransform(object, (x) => d.structField(x, node.name));
       const elementType = objectType.element;
-      const inner = elementType.kind === 'object' ? elementType.fields[node.name] : undefined;
-      if (inner?.kind === 'list') projected = d.listFlatten(projected);
-      void fieldType;
-      return d.listFilter(projected, (x) => `${x} IS NOT NULL`);
+      const inner = (elementType.kind === 'object' ? elementType.fields[node.name] : undefined) ?? ANY;
+      let projected = d.listTransform(object, (x) => d.structField(x, node.name, inner), elementType);
+      if (inner.kind === 'list') projected = d.listFlatten(projected);
+      return d.listFilter(projected, (x) => `${x} IS NOT NULL`, inner.kind === 'list' ? inner.element : inner);
     }
-    return this.d.structField(object, node.name);
+    return this.d.structField(object, node.name, this.typeOf(node, ctx));
   }
 
   /** `xEvent` as a list value: every event of the profile, in time order. */
@@ -437,9 +479,9 @@ export class SqlProgram {
       case '*':
         return `(${this.value(node.left, ctx)} ${node.op} ${this.value(node.right, ctx)})`;
       case '/':
-        return `(CAST(${this.value(node.left, ctx)} AS DOUBLE) / NULLIF(${this.value(node.right, ctx)}, 0))`;
+        return d.divide(this.value(node.left, ctx), this.value(node.right, ctx));
       case '%':
-        return `(${this.value(node.left, ctx)} % NULLIF(${this.value(node.right, ctx)}, 0))`;
+        return d.modulo(this.value(node.left, ctx), this.value(node.right, ctx), this.typeOf(node, ctx));
       case 'like':
         return `coalesce(${d.like(this.value(node.left, ctx), this.value(node.right, ctx))}, FALSE)`;
       case 'in':
@@ -469,13 +511,15 @@ export class SqlProgram {
     if (rt.kind === 'date' && lt.kind === 'datetime') r = this.d.toTimestamp(r);
     // a projected list against a scalar: true when any element compares (pql.md §3.6)
     if (lt.kind === 'list' && rt.kind !== 'list' && rt.kind !== 'any') {
-      return `coalesce(${this.d.listLength(this.d.listFilter(l, (x) => `${x} ${op} ${r}`))} > 0, FALSE)`;
+      const e = elementOf(lt);
+      return `coalesce(${this.d.listLength(this.d.listFilter(l, (x) => this.d.compare(x, op, r, e), e))} > 0, FALSE)`;
     }
     if (rt.kind === 'list' && lt.kind !== 'list' && lt.kind !== 'any') {
-      return `coalesce(${this.d.listLength(this.d.listFilter(r, (x) => `${l} ${op} ${x}`))} > 0, FALSE)`;
+      const e = elementOf(rt);
+      return `coalesce(${this.d.listLength(this.d.listFilter(r, (x) => this.d.compare(l, op, x, e), e))} > 0, FALSE)`;
     }
     const sqlOp = op === '!=' ? '<>' : op;
-    return `coalesce(${l} ${sqlOp} ${r}, FALSE)`;
+    return `coalesce(${this.d.compare(l, sqlOp, r, lt.kind === 'any' || lt.kind === 'null' ? rt : lt)}, FALSE)`;
   }
 
   private membership(node: Extract<Expr, { kind: 'Binary' }>, ctx: Ctx): string {
@@ -485,7 +529,7 @@ export class SqlProgram {
       return `coalesce(${v} ${node.op === 'in' ? 'IN' : 'NOT IN'} (${items}), FALSE)`;
     }
     const list = this.value(node.right, ctx);
-    const contains = this.d.listContains(list, v);
+    const contains = this.d.listContains(list, v, elementOf(this.typeOf(node.right, ctx)));
     return node.op === 'in'
       ? `coalesce(${contains}, FALSE)`
       : `(${v} IS NOT NULL AND ${list} IS NOT NULL AND NOT coalesce(${contains}, FALSE))`;
@@ -603,8 +647,12 @@ export class SqlProgram {
     const d = this.d;
     const tsOf = (eventCtx: Ctx): string => {
       const scope = eventCtx.scopes[eventCtx.scopes.length - 1]!;
-      let sql = this.fieldOf(scope, node.timestampPath[0]!, eventCtx);
-      for (const step of node.timestampPath.slice(1)) sql = d.structField(sql, step);
+      const path = node.timestampPath;
+      const stepType = (i: number): PqlType => (i === path.length - 1 ? DATETIME : OBJECT);
+      let sql = this.fieldOf(scope, path[0]!, eventCtx, stepType(0));
+      path.slice(1).forEach((step, i) => {
+        sql = d.structField(sql, step, stepType(i + 1));
+      });
       return sql;
     };
     const stepCondition = (step: (typeof node.steps)[number], eventCtx: Ctx, ts: string): string => {
@@ -624,21 +672,27 @@ export class SqlProgram {
       });
     } else {
       const events = this.value(node.events, ctx);
+      const eventType = elementOf(this.typeOf(node.events, ctx));
       stepLists = node.steps.map((step) => {
-        const matching = d.listFilter(events, (x) => {
+        const matching = d.listFilter(
+          events,
+          (x) => {
           const eventCtx = this.withElement(ctx, x);
           const ts = tsOf(eventCtx);
           return `(${stepCondition(step, eventCtx, ts)} AND ${ts} IS NOT NULL)`;
-        });
-        return d.listSort(d.listTransform(matching, (x) => tsOf(this.withElement(ctx, x))), false);
+          },
+          eventType,
+        );
+        return d.listSort(d.listTransform(matching, (x) => tsOf(this.withElement(ctx, x)), eventType), false, DATETIME);
       });
     }
     // greedy earliest match (pql.md §8.2): each step anchors at its n-th qualifying event after the previous
     let position: string | undefined;
     node.steps.forEach((step, i) => {
       const need = this.param(step.count ?? 1, 'BIGINT');
-      const candidates = position === undefined ? stepLists[i]! : d.listFilter(stepLists[i]!, (x) => `${x} > ${position}`);
-      position = d.listElement(candidates, need);
+      const candidates =
+        position === undefined ? stepLists[i]! : d.listFilter(stepLists[i]!, (x) => `${x} > ${position}`, DATETIME);
+      position = d.listElement(candidates, need, DATETIME);
     });
     return `(${position} IS NOT NULL)`;
   }
@@ -655,37 +709,33 @@ export class SqlProgram {
     let base = source;
     while (base.kind === 'Filter') base = base.object;
     if (base.kind !== 'XEvent') return false;
-    return this.selfContained(subtree, ctx, true);
+    return this.selfContained(subtree, ctx);
   }
 
-  private selfContained(root: Expr, ctx: Ctx, isRoot: boolean): boolean {
+  /**
+   * True when `root` can be evaluated on one event row of the scan: the
+   * source's own `xEvent` is its only one, it uses no variable bound outside
+   * it, and no `inSegment`.
+   */
+  private selfContained(root: Expr, ctx: Ctx): boolean {
     const binders = new Set<Expr>();
+    let events = 0;
     let ok = true;
-    let first = true;
     const visit = (n: Expr): void => {
       if (!ok) return;
-      if (n.kind === 'XEvent' && !(first && isRoot)) {
-        // only the source's own xEvent may appear
+      if (n.kind === 'XEvent') events++;
+      if (n.kind === 'Let' || n.kind === 'Select' || n.kind === 'Quantifier' || n.kind === 'Comprehension' || n.kind === 'Lambda') {
+        binders.add(n);
       }
-      if (n.kind === 'Let' || n.kind === 'Select' || n.kind === 'Quantifier' || n.kind === 'Comprehension' || n.kind === 'Lambda') binders.add(n);
       if (n.kind === 'Call' && ctx.q.entries.get(n)?.id === 'function:inSegment') ok = false;
       if (n.kind === 'Name') {
         const r = ctx.q.resolutions.get(n);
         if (r?.kind === 'variable' && !binders.has(r.binder)) ok = false;
       }
-      first = false;
-      for (const c of childrenOfNode(n)) visit(c);
+      for (const c of childrenOf(n)) visit(c);
     };
     visit(root);
-    if (!ok) return false;
-    // exactly one xEvent: the source's own
-    let count = 0;
-    const countEvents = (n: Expr): void => {
-      if (n.kind === 'XEvent') count++;
-      for (const c of childrenOfNode(n)) countEvents(c);
-    };
-    countEvents(root);
-    return count === 1;
+    return ok && events === 1;
   }
 
   /** Conditions of the filters stacked on xEvent, compiled on the event row. */
@@ -693,7 +743,7 @@ export class SqlProgram {
     const conditions: string[] = [];
     let n = source;
     while (n.kind === 'Filter') {
-      conditions.unshift(this.cond(n.condition, eventCtx));
+      conditions.unshift(this.looseCond(n.condition, eventCtx));
       n = n.object;
     }
     return conditions;
@@ -705,6 +755,52 @@ export class SqlProgram {
 
   private eventCtx(ctx: Ctx): Ctx {
     return { ...ctx, scopes: [...ctx.scopes, { kind: 'event-row' }], inEventScan: true };
+  }
+
+  /**
+   * `xEvent.a.b…` at the profile level: each event's projected value, gathered
+   * by the events scan into one list, so no event is materialised as a whole.
+   */
+  private pushdownProjection(node: Extract<Expr, { kind: 'Member' }>, ctx: Ctx): string | undefined {
+    if (ctx.inEventScan || ctx.scopes.length !== 1) return undefined;
+    const path: Extract<Expr, { kind: 'Member' }>[] = [];
+    let n: Expr = node;
+    while (n.kind === 'Member') {
+      path.unshift(n);
+      n = n.object;
+    }
+    if (n.kind !== 'XEvent') return undefined;
+    const d = this.d;
+    const ec = this.eventCtx(ctx);
+    // one event's value along the path: a field of the row, then of structs, projecting through lists
+    let perEvent = '';
+    let perEventType: PqlType = ANY;
+    for (const [i, step] of path.entries()) {
+      const elementType = this.typeOf(step.object, ctx);
+      const objectType = i === 0 ? (elementType.kind === 'list' ? elementType.element : ANY) : perEventType;
+      const fieldType = (objectType.kind === 'object' ? objectType.fields[step.name] : undefined) ?? ANY;
+      if (i === 0) {
+        perEvent = this.fieldOf(ec.scopes[ec.scopes.length - 1]!, step.name, ec, fieldType);
+        perEventType = fieldType;
+      } else if (perEventType.kind === 'list') {
+        const itemType = perEventType.element;
+        const innerType = (itemType.kind === 'object' ? itemType.fields[step.name] : undefined) ?? ANY;
+        let projected = d.listTransform(perEvent, (x) => d.structField(x, step.name, innerType), itemType);
+        if (innerType.kind === 'list') projected = d.listFlatten(projected);
+        const resultElement = innerType.kind === 'list' ? innerType.element : innerType;
+        perEvent = d.listFilter(projected, (x) => `${x} IS NOT NULL`, resultElement);
+        perEventType = { kind: 'list', element: resultElement };
+      } else {
+        perEvent = d.structField(perEvent, step.name, fieldType);
+        perEventType = fieldType;
+      }
+    }
+    const orderBy = this.unordered.has(node) ? undefined : this.options.layout.eventTimestamp(EVENT_ALIAS);
+    const list = this.scan.column(
+      d.projectedList(perEvent, orderBy, perEventType.kind === 'list'),
+      undefined,
+    );
+    return `coalesce(${list}, ${d.listLiteral([])})`;
   }
 
   /** `xEvent[c]` in a boolean position → bool_or over the scan. */
@@ -797,10 +893,11 @@ export class SqlProgram {
         return `(coalesce(${this.scan.column(d.countIf(violating), violating)}, 0) = 0)`;
       }
       const source = this.value(range.source, inner);
+      const e = elementOf(this.typeOf(range.source, inner));
       if (isExists) {
-        return `coalesce(${d.listLength(d.listFilter(source, (x) => `${restricted(rowVar(x))} AND ${holds(rowVar(x))}`))} > 0, FALSE)`;
+        return `coalesce(${d.listLength(d.listFilter(source, (x) => `${restricted(rowVar(x))} AND ${holds(rowVar(x))}`, e))} > 0, FALSE)`;
       }
-      return `coalesce(${d.listLength(d.listFilter(source, (x) => `${restricted(rowVar(x))} AND NOT ${holds(rowVar(x))}`))} = 0, FALSE)`;
+      return `coalesce(${d.listLength(d.listFilter(source, (x) => `${restricted(rowVar(x))} AND NOT ${holds(rowVar(x))}`, e))} = 0, FALSE)`;
     };
     return body(0, ctx);
   }
@@ -829,25 +926,31 @@ export class SqlProgram {
       }
     }
     let source = this.value(node.source, ctx);
-    if (node.where) source = d.listFilter(source, (x) => this.cond(node.where!, this.bind(ctx, node, [{ sql: x }])));
-    const values = d.listTransform(source, (x) => this.value(node.value, this.bind(ctx, node, [{ sql: x }])));
-    return this.aggregateList(node.aggregate, source, values);
+    const e = elementOf(this.typeOf(node.source, ctx));
+    if (node.where) source = d.listFilter(source, (x) => this.cond(node.where!, this.bind(ctx, node, [{ sql: x }])), e);
+    const values = d.listTransform(source, (x) => this.value(node.value, this.bind(ctx, node, [{ sql: x }])), e);
+    return this.aggregateList(node.aggregate, source, values, this.typeOf(node.value, ctx));
   }
 
   /** An aggregate of a list of values; a missing list gives a missing result. */
-  private aggregateList(aggregate: 'count' | 'sum' | 'average' | 'min' | 'max', list: string, values: string): string {
+  private aggregateList(
+    aggregate: 'count' | 'sum' | 'average' | 'min' | 'max',
+    list: string,
+    values: string,
+    valueType: PqlType,
+  ): string {
     const d = this.d;
     switch (aggregate) {
       case 'count':
         return d.listLength(list);
       case 'sum':
-        return `(CASE WHEN ${list} IS NULL THEN NULL ELSE coalesce(${d.listSum(values)}, 0) END)`;
+        return `(CASE WHEN ${list} IS NULL THEN NULL ELSE coalesce(${d.listSum(values, valueType)}, 0) END)`;
       case 'average':
-        return d.listAvg(values);
+        return d.listAvg(values, valueType);
       case 'min':
-        return d.listMin(values);
+        return d.listMin(values, valueType);
       case 'max':
-        return d.listMax(values);
+        return d.listMax(values, valueType);
     }
   }
 
@@ -855,6 +958,10 @@ export class SqlProgram {
 
   private method(node: Extract<Expr, { kind: 'Method' }>, ctx: Ctx): string {
     const id = this.entryId(node, ctx);
+    if (ORDER_INSENSITIVE.has(id)) this.unordered.add(node.receiver);
+    if (id === 'method:count' && node.receiver.kind === 'Method' && ctx.q.entries.get(node.receiver)?.id === 'method:distinct') {
+      this.unordered.add(node.receiver.receiver);
+    }
     const pushed = this.pushdownAggregate(node, id, ctx);
     if (pushed) return pushed;
     const rule = METHOD_RULES[id];
@@ -881,7 +988,10 @@ export class SqlProgram {
   /** The per-element argument `i` of a list method, as a lambda body. */
   elementArg(node: Extract<Expr, { kind: 'Method' }>, i: number, ctx: Ctx, asCondition = false): LambdaBody {
     const arg = node.args[i]!;
-    return this.elementwise('', ctx, (ectx) => (asCondition ? this.cond(arg, ectx) : this.value(arg, ectx)));
+    return (element) => {
+      const elementCtx = this.withElement(ctx, element);
+      return asCondition ? this.cond(arg, elementCtx) : this.value(arg, elementCtx);
+    };
   }
 
   /** Case-sensitivity flag: a literal picks statically, an expression at run time. */
@@ -913,19 +1023,27 @@ export class SqlProgram {
     return this.param(iso, 'DATE');
   }
 
-  orderedDistinct(list: string): string {
+  orderedDistinct(list: string, element: PqlType): string {
     const d = this.d;
     // keep first occurrences, in order: element i stays when the first position of its value is i
-    const indexed = d.listTransformIndexed(list, (x, i) => d.structPack([['v', x], ['keep', `${d.listPosition(list, x)} = ${i}`]]));
+    const indexed = d.listTransformIndexed(
+      list,
+      (x, i) => d.structPack([['v', x], ['keep', `${d.listPosition(list, x, element)} = ${i}`]]),
+      element,
+    );
+    const pair: PqlType = { kind: 'object', fields: { v: element, keep: BOOLEAN } };
     return d.listTransform(
-      d.listFilter(indexed, (s) => d.structField(s, 'keep')),
-      (s) => d.structField(s, 'v'),
+      d.listFilter(indexed, (s) => d.structField(s, 'keep', BOOLEAN), pair),
+      (s) => d.structField(s, 'v', element),
+      pair,
     );
   }
 
   rankBy(node: Extract<Expr, { kind: 'Method' }>, ctx: Ctx, descending: boolean): string {
     const d = this.d;
     const list = this.receiver(node, ctx);
+    const element = elementOf(this.typeOf(node.receiver, ctx));
+    const keyed_: PqlType = { kind: 'object', fields: { k: this.typeOf(node.args[0]!, ctx), i: INT, v: element } };
     const n = this.arg(node, 1, ctx);
     const key = this.elementArg(node, 0, ctx);
     // sort (key, position) pairs: ties keep the original order; null keys are dropped
@@ -935,23 +1053,29 @@ export class SqlProgram {
         ['i', descending ? `-${i}` : i],
         ['v', x],
       ]),
+      element,
     );
-    const present = d.listFilter(keyed, (s) => `${d.structField(s, 'k')} IS NOT NULL`);
-    const sorted = d.listSort(present, descending);
-    return `(CASE WHEN ${n} <= 0 THEN ${d.listSlice(list, '1', '0')} ELSE ${d.listTransform(d.listSlice(sorted, '1', n), (s) => d.structField(s, 'v'))} END)`;
+    const present = d.listFilter(keyed, (s) => `${d.structField(s, 'k', keyed_.fields.k!)} IS NOT NULL`, keyed_);
+    const sorted = d.listSort(present, descending, keyed_);
+    const top = d.listTransform(d.listSlice(sorted, '1', n), (s) => d.structField(s, 'v', element), keyed_);
+    return `(CASE WHEN ${n} <= 0 THEN ${d.listSlice(list, '1', '0')} ELSE ${top} END)`;
   }
 
   groupBy(node: Extract<Expr, { kind: 'Method' }>, ctx: Ctx): string {
     const d = this.d;
     const list = this.receiver(node, ctx);
+    const element = elementOf(this.typeOf(node.receiver, ctx));
     const key = this.elementArg(node, 0, ctx);
-    const keys = d.listDistinctUnordered(d.listTransform(list, (x) => d.toText(key(x))));
+    const keys = d.listDistinctUnordered(d.listTransform(list, (x) => d.toText(key(x)), element), STRING);
     return d.mapFromEntries(
-      d.listTransform(keys, (k) =>
-        d.structPack([
-          ['key', k],
-          ['value', d.listFilter(list, (x) => `${d.toText(key(x))} = ${k}`)],
-        ]),
+      d.listTransform(
+        keys,
+        (k) =>
+          d.structPack([
+            ['key', k],
+            ['value', d.listFilter(list, (x) => `${d.toText(key(x))} = ${k}`, element)],
+          ]),
+        STRING,
       ),
     );
   }
@@ -962,40 +1086,55 @@ export class SqlProgram {
     const arg = node.args[0]!;
     const receiver = this.receiver(node, ctx);
     if (receiverType.kind !== 'map') {
+      const element = elementOf(receiverType);
       if (arg.kind === 'Lambda') {
-        return d.listTransform(receiver, (x) => this.value(arg.body, this.bindAt(ctx, arg, 0, { sql: x })));
+        return d.listTransform(receiver, (x) => this.value(arg.body, this.bindAt(ctx, arg, 0, { sql: x })), element);
       }
-      return d.listTransform(receiver, (x) => this.value(arg, this.withElement(ctx, x)));
+      return d.listTransform(receiver, (x) => this.value(arg, this.withElement(ctx, x)), element);
     }
+    const valueType = receiverType.value;
     const keys = d.mapKeys(receiver);
     if (arg.kind === 'Lambda') {
       // (k, v) => mapEntry(k2, v2): a new map of the entries
       return d.mapFromEntries(
-        d.listTransform(keys, (k) => {
-          let inner = this.bindAt(ctx, arg, 0, { sql: k });
-          inner = this.bindAt(inner, arg, 1, { sql: d.mapGet(receiver, k) });
-          return this.value(arg.body, inner);
-        }),
+        d.listTransform(
+          keys,
+          (k) => {
+            let inner = this.bindAt(ctx, arg, 0, { sql: k });
+            inner = this.bindAt(inner, arg, 1, { sql: d.mapGet(receiver, k, valueType) });
+            return this.value(arg.body, inner);
+          },
+          STRING,
+        ),
       );
     }
     return d.mapFromEntries(
-      d.listTransform(keys, (k) =>
-        d.structPack([
-          ['key', k],
-          ['value', this.value(arg, this.withElement(ctx, d.mapGet(receiver, k)))],
-        ]),
+      d.listTransform(
+        keys,
+        (k) =>
+          d.structPack([
+            ['key', k],
+            ['value', this.value(arg, this.withElement(ctx, d.mapGet(receiver, k, valueType)))],
+          ]),
+        STRING,
       ),
     );
   }
 
   aggregateMethod(node: Extract<Expr, { kind: 'Method' }>, ctx: Ctx, aggregate: 'sum' | 'average' | 'min' | 'max'): string {
     const list = this.receiver(node, ctx);
-    const values = node.args[0] ? this.d.listTransform(list, this.elementArg(node, 0, ctx)) : list;
-    return this.aggregateList(aggregate, list, values);
+    const element = elementOf(this.typeOf(node.receiver, ctx));
+    const values = node.args[0] ? this.d.listTransform(list, this.elementArg(node, 0, ctx), element) : list;
+    return this.aggregateList(aggregate, list, values, node.args[0] ? this.typeOf(node.args[0], ctx) : element);
   }
 
   typeOfNode(node: Expr, ctx: Ctx): PqlType {
     return this.typeOf(node, ctx);
+  }
+
+  /** The element type of a list method's receiver. */
+  elementType(node: Extract<Expr, { kind: 'Method' }>, ctx: Ctx): PqlType {
+    return elementOf(this.typeOf(node.receiver, ctx));
   }
 
   inSegment(node: Extract<Expr, { kind: 'Call' }>, ctx: Ctx): string {
@@ -1008,16 +1147,56 @@ export class SqlProgram {
     const ref = this.options.resolveSegment(id);
     if (ref.kind === 'inline') {
       if (ctx.inEventScan) throw new CompileError('inSegment inside an event condition', node);
-      return this.condition(ref.query, [...ctx.inlining, id]);
+      return this.rootCondition(ref.query, [...ctx.inlining, id], false);
     }
     if (!this.options.membershipCondition) throw new CompileError(`Unknown segment ${id}`, node);
     return this.options.membershipCondition(PROFILE_ALIAS, this.param(id, 'VARCHAR'));
   }
 }
 
-function childrenOfNode(n: Expr): Expr[] {
-  return childrenOf(n);
+
+/** `coalesce(X, FALSE)` → `X`, layer by layer, when the call spans the whole text. */
+function stripFalseCoalesce(sql: string): string {
+  const head = 'coalesce(';
+  const tail = ', FALSE)';
+  let s = sql;
+  while (s.startsWith(head) && s.endsWith(tail)) {
+    let depth = 0;
+    let quote: string | undefined;
+    let closeAt = -1;
+    for (let i = head.length - 1; i < s.length; i++) {
+      const c = s[i]!;
+      if (quote) {
+        if (c === quote) quote = undefined;
+        continue;
+      }
+      if (c === "'" || c === '"') quote = c;
+      else if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) {
+        closeAt = i;
+        break;
+      }
+    }
+    if (closeAt !== s.length - 1) break;
+    s = s.slice(head.length, s.length - tail.length);
+  }
+  return s;
 }
+
+/** Methods whose result does not depend on the order of their receiver's elements. */
+const ORDER_INSENSITIVE = new Set([
+  'method:count',
+  'method:sum',
+  'method:average',
+  'method:min',
+  'method:max',
+  'method:includes',
+  'method:intersects',
+  'method:subsetOf',
+  'method:supersetOf',
+  'method:exists',
+  'method:all',
+]);
 
 type MethodRule = (this: SqlProgram, node: Extract<Expr, { kind: 'Method' }>, ctx: Ctx) => string;
 type FunctionRule = (this: SqlProgram, node: Extract<Expr, { kind: 'Call' }>, ctx: Ctx) => string;
@@ -1063,30 +1242,31 @@ export const METHOD_RULES: Record<string, MethodRule> = {
     return this.dialect.regexExtract(this.receiver(node, ctx), this.arg(node, 0, ctx), group);
   },
   'method:includes'(node, ctx) {
-    return this.cmpCond(this.dialect.listContains(this.receiver(node, ctx), this.arg(node, 0, ctx)));
+    return this.cmpCond(this.dialect.listContains(this.receiver(node, ctx), this.arg(node, 0, ctx), this.elementType(node, ctx)));
   },
   'method:intersects'(node, ctx) {
-    return this.cmpCond(this.dialect.listHasAny(this.receiver(node, ctx), this.arg(node, 0, ctx)));
+    return this.cmpCond(this.dialect.listHasAny(this.receiver(node, ctx), this.arg(node, 0, ctx), this.elementType(node, ctx)));
   },
   'method:intersection'(node, ctx) {
     const d = this.dialect;
     const other = this.arg(node, 0, ctx);
-    return d.listFilter(this.orderedDistinct(this.receiver(node, ctx)), (x) => `coalesce(${d.listContains(other, x)}, FALSE)`);
+    const e = elementOf(this.typeOfNode(node.receiver, ctx));
+    return d.listFilter(this.orderedDistinct(this.receiver(node, ctx), e), (x) => `coalesce(${d.listContains(other, x, e)}, FALSE)`, e);
   },
   'method:subsetOf'(node, ctx) {
-    return this.cmpCond(this.dialect.listHasAll(this.arg(node, 0, ctx), this.receiver(node, ctx)));
+    return this.cmpCond(this.dialect.listHasAll(this.arg(node, 0, ctx), this.receiver(node, ctx), this.elementType(node, ctx)));
   },
   'method:supersetOf'(node, ctx) {
-    return this.cmpCond(this.dialect.listHasAll(this.receiver(node, ctx), this.arg(node, 0, ctx)));
+    return this.cmpCond(this.dialect.listHasAll(this.receiver(node, ctx), this.arg(node, 0, ctx), this.elementType(node, ctx)));
   },
   'method:distinct'(node, ctx) {
-    return this.orderedDistinct(this.receiver(node, ctx));
+    return this.orderedDistinct(this.receiver(node, ctx), this.elementType(node, ctx));
   },
   'method:groupBy'(node, ctx) {
     return this.groupBy(node, ctx);
   },
   'method:filter'(node, ctx) {
-    return this.dialect.listFilter(this.receiver(node, ctx), this.elementArg(node, 0, ctx, true));
+    return this.dialect.listFilter(this.receiver(node, ctx), this.elementArg(node, 0, ctx, true), this.elementType(node, ctx));
   },
   'method:map'(node, ctx) {
     return this.mapOver(node, ctx);
@@ -1098,10 +1278,16 @@ export const METHOD_RULES: Record<string, MethodRule> = {
     return this.rankBy(node, ctx, false);
   },
   'method:head'(node, ctx) {
-    return this.dialect.listElement(this.receiver(node, ctx), '1');
+    return this.dialect.listElement(this.receiver(node, ctx), '1', this.elementType(node, ctx));
   },
   'method:count'(node, ctx) {
     const d = this.dialect;
+    // counting distinct elements needs no order: skip the order-keeping distinct
+    if (node.receiver.kind === 'Method' && ctx.q.entries.get(node.receiver)?.id === 'method:distinct') {
+      const inner = node.receiver;
+      const type = this.typeOfNode(inner.receiver, ctx);
+      return d.listLength(d.listDistinctUnordered(this.receiver(inner, ctx), type.kind === 'list' ? type.element : ANY));
+    }
     const r = this.receiver(node, ctx);
     return this.typeOfNode(node.receiver, ctx).kind === 'map' ? d.mapCount(r) : d.listLength(r);
   },
@@ -1119,15 +1305,17 @@ export const METHOD_RULES: Record<string, MethodRule> = {
   },
   'method:exists'(node, ctx) {
     const d = this.dialect;
-    return `coalesce(${d.listLength(d.listFilter(this.receiver(node, ctx), this.elementArg(node, 0, ctx, true)))} > 0, FALSE)`;
+    const e = this.elementType(node, ctx);
+    return `coalesce(${d.listLength(d.listFilter(this.receiver(node, ctx), this.elementArg(node, 0, ctx, true), e))} > 0, FALSE)`;
   },
   'method:all'(node, ctx) {
     const d = this.dialect;
     const holds = this.elementArg(node, 0, ctx, true);
-    return `coalesce(${d.listLength(d.listFilter(this.receiver(node, ctx), (x) => `NOT ${holds(x)}`))} = 0, FALSE)`;
+    const e = this.elementType(node, ctx);
+    return `coalesce(${d.listLength(d.listFilter(this.receiver(node, ctx), (x) => `NOT ${holds(x)}`, e))} = 0, FALSE)`;
   },
   'method:get'(node, ctx) {
-    return this.dialect.mapGet(this.receiver(node, ctx), this.arg(node, 0, ctx));
+    return this.dialect.mapGet(this.receiver(node, ctx), this.arg(node, 0, ctx), this.typeOfNode(node, ctx));
   },
   'method:keys'(node, ctx) {
     return this.dialect.mapKeys(this.receiver(node, ctx));
@@ -1135,7 +1323,8 @@ export const METHOD_RULES: Record<string, MethodRule> = {
   'method:values'(node, ctx) {
     const d = this.dialect;
     const m = this.receiver(node, ctx);
-    return d.listTransform(d.mapKeys(m), (k) => d.mapGet(m, k));
+    const t = this.typeOfNode(node.receiver, ctx);
+    return d.listTransform(d.mapKeys(m), (k) => d.mapGet(m, k, t.kind === 'map' ? t.value : ANY), STRING);
   },
   'method:isNull'(node, ctx) {
     return `(${this.receiver(node, ctx)} IS NULL)`;
@@ -1171,7 +1360,7 @@ export const FUNCTION_RULES: Record<string, FunctionRule> = {
       const iso = `${String(a.value).padStart(4, '0')}-${String(b.value).padStart(2, '0')}-${String(c.value).padStart(2, '0')}`;
       return this.dateLiteral(iso);
     }
-    return `make_date(${this.arg(node, 0, ctx)}, ${this.arg(node, 1, ctx)}, ${this.arg(node, 2, ctx)})`;
+    return this.dialect.makeDate(this.arg(node, 0, ctx), this.arg(node, 1, ctx), this.arg(node, 2, ctx));
   },
   'function:inSegment'(node, ctx) {
     return this.inSegment(node, ctx);
@@ -1231,4 +1420,3 @@ export const CORE_RULES: readonly string[] = [
   'form:chain',
 ];
 
-void catalogueEntry;

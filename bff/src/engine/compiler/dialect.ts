@@ -12,7 +12,15 @@ export type SqlScalarType = 'BOOLEAN' | 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'DATE'
 
 export type DatePart = 'year' | 'month' | 'day';
 
-/** A one-argument lambda body builder: receives the SQL of the element variable. */
+/**
+ * A one-argument lambda body builder: receives the SQL of the element variable.
+ *
+ * Types: every SQL value the core handles is in the dialect's representation
+ * of its PQL type. Where a dialect stores containers in a generic form (JSONB
+ * in PostgreSQL), it needs the PQL type of what it takes out of one: list
+ * operations get the element type, field and map access the value's type.
+ * DuckDB's typed nested values ignore these arguments.
+ */
 export type LambdaBody = (element: string) => string;
 
 export interface SqlDialect {
@@ -22,40 +30,49 @@ export interface SqlDialect {
   placeholder(index: number, type: SqlScalarType): string;
   sqlType(type: PqlType): SqlScalarType | undefined;
 
-  /** A field of a struct-typed value. */
-  structField(struct: string, name: string): string;
+  /** A field of a struct-typed value; `type` is the field's PQL type. */
+  structField(struct: string, name: string, type: PqlType): string;
   listLiteral(items: readonly string[]): string;
 
   // lists (PQL lists are engine lists/arrays; a missing list is NULL)
   listLength(list: string): string;
-  listElement(list: string, oneBasedIndex: string): string;
-  listFilter(list: string, body: LambdaBody): string;
-  listTransform(list: string, body: LambdaBody): string;
+  listElement(list: string, oneBasedIndex: string, element: PqlType): string;
+  listFilter(list: string, body: LambdaBody, element: PqlType): string;
+  listTransform(list: string, body: LambdaBody, element: PqlType): string;
   /** Transform with the 1-based position as a second lambda argument. */
-  listTransformIndexed(list: string, body: (element: string, index: string) => string): string;
-  listContains(list: string, value: string): string;
-  listHasAll(list: string, sub: string): string;
-  listHasAny(a: string, b: string): string;
+  listTransformIndexed(list: string, body: (element: string, index: string) => string, element: PqlType): string;
+  listContains(list: string, value: string, element: PqlType): string;
+  listHasAll(list: string, sub: string, element: PqlType): string;
+  listHasAny(a: string, b: string, element: PqlType): string;
   /** Sorts ascending or descending; NULL elements last. Structs sort field by field. */
-  listSort(list: string, descending: boolean): string;
+  listSort(list: string, descending: boolean, element: PqlType): string;
   listSlice(list: string, from1: string, to1: string): string;
-  listSum(list: string): string;
-  listAvg(list: string): string;
-  listMin(list: string): string;
-  listMax(list: string): string;
-  listAnyTrue(list: string): string;
+  listSum(list: string, element: PqlType): string;
+  listAvg(list: string, element: PqlType): string;
+  listMin(list: string, element: PqlType): string;
+  listMax(list: string, element: PqlType): string;
   listFlatten(list: string): string;
   /** Distinct non-null elements, in no particular order. */
-  listDistinctUnordered(list: string): string;
+  listDistinctUnordered(list: string, element: PqlType): string;
   /** 1-based position of the first element equal to value, 0 when absent. */
-  listPosition(list: string, value: string): string;
+  listPosition(list: string, value: string, element: PqlType): string;
   structPack(fields: readonly (readonly [string, string])[]): string;
 
   // maps
-  mapGet(map: string, key: string): string;
+  /** The value under `key`; `type` is the map's value type. */
+  mapGet(map: string, key: string, type: PqlType): string;
   mapKeys(map: string): string;
   mapCount(map: string): string;
   mapFromEntries(entries: string): string;
+
+  // scalars
+  /** `l op r` for op one of = <> != < <= > >=; `type` is the operands' PQL type (strings order by code point). */
+  compare(left: string, op: string, right: string, type: PqlType): string;
+  /** PQL `/`: always a double; NULL when dividing by zero. */
+  divide(left: string, right: string): string;
+  /** PQL `%` (sign of the dividend); NULL when the divisor is zero. `type` is the result's type. */
+  modulo(left: string, right: string, type: PqlType): string;
+  makeDate(year: string, month: string, day: string): string;
 
   // strings
   like(text: string, pattern: string): string;
@@ -85,6 +102,11 @@ export interface SqlDialect {
   sortedListIf(value: string, condition: string): string;
   /** Every row as a list of struct values (the row's `row` expression). */
   listAll(row: string, orderBy: string): string;
+  /**
+   * The non-null values of every row, in `orderBy` order, as one list; when
+   * each value is itself a list, their elements, flattened one level, nulls dropped.
+   */
+  projectedList(value: string, orderBy: string | undefined, valuesAreLists: boolean): string;
 }
 
 export type SqlIntervalUnit = 'MILLISECOND' | 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY' | 'MONTH' | 'YEAR';

@@ -62,7 +62,6 @@ export const duckdbDialect: SqlDialect = {
   listAvg: (list) => `list_avg(${list})`,
   listMin: (list) => `list_min(${list})`,
   listMax: (list) => `list_max(${list})`,
-  listAnyTrue: (list) => `list_bool_or(${list})`,
   listFlatten: (list) => `flatten(${list})`,
   listDistinctUnordered: (list) => `list_distinct(${list})`,
   listPosition: (list, value) => `coalesce(list_position(${list}, ${value}), 0)`,
@@ -73,6 +72,11 @@ export const duckdbDialect: SqlDialect = {
   mapKeys: (map) => `list_sort(map_keys(${map}))`,
   mapCount: (map) => `cardinality(${map})`,
   mapFromEntries: (entries) => `map_from_entries(${entries})`,
+
+  compare: (left, op, right) => `${left} ${op} ${right}`,
+  divide: (left, right) => `(CAST(${left} AS DOUBLE) / NULLIF(${right}, 0))`,
+  modulo: (left, right) => `(${left} % NULLIF(${right}, 0))`,
+  makeDate: (y, m, d) => `make_date(${y}, ${m}, ${d})`,
 
   like: (text, pattern) => `(${text} LIKE ${pattern})`,
   regexMatches: (text, regex) => `regexp_matches(${text}, ${regex})`,
@@ -97,6 +101,12 @@ export const duckdbDialect: SqlDialect = {
   boolAndIf: (v, c) => `bool_and(${v}) FILTER (WHERE ${c})`,
   sortedListIf: (v, c) => `list(${v} ORDER BY ${v}) FILTER (WHERE ${c} AND ${v} IS NOT NULL)`,
   listAll: (row, orderBy) => `list(${row} ORDER BY ${orderBy})`,
+  projectedList(value, orderBy, valuesAreLists) {
+    const rows = `list(${value}${orderBy ? ` ORDER BY ${orderBy}` : ''}) FILTER (WHERE ${value} IS NOT NULL)`;
+    if (!valuesAreLists) return rows;
+    const v = freshVar();
+    return `list_filter(flatten(${rows}), lambda ${v}: ${v} IS NOT NULL)`;
+  },
 };
 
 /** A SQL string literal for identifiers-as-strings that come from the schema, never from users. */

@@ -1,9 +1,17 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
+import { ApiError } from '../api/http.ts';
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
-    defaultOptions: { queries: { staleTime: 30_000, retry: 1, refetchOnWindowFocus: false } },
+    defaultOptions: {
+      queries: {
+        staleTime: 30_000,
+        // client errors (4xx) are answers, not glitches: do not retry them
+        retry: (count, e) => !(e instanceof ApiError && e.status < 500) && count < 1,
+        refetchOnWindowFocus: false,
+      },
+    },
   });
 }
 

@@ -1,0 +1,267 @@
+/**
+ * CONTRACT — the data plane: one DuckDB file per (organisation, sandbox).
+ *
+ *   const data = await services.dataPlane.forSandbox(ctx.orgId, ctx.sandbox.name);
+ *   data.target        // EngineTarget for countMembers / pageMembers / evaluateBatch
+ *   data.store         // DuckStore (interruptible queries: see http/limits.ts runWithTimeout)
+ *   data.schema        // DataSchema for checking PQL
+ *   data.profileCount  // rows of `profiles`
+ *
+ * Files: `${SEG_STATE_DIR}/data/<orgId>/<sandbox>/data.duckdb`, tables as documented at the top
+ * of engine/load.ts. The `prod` sandbox of the first organisation ("primary") loads SEG_DATA_DIR,
+ * or the demo data generated into `${SEG_STATE_DIR}/demo-data/` (SEG_DEMO_PROFILES profiles), in
+ * the background after the server listens (`start()`); `forSandbox` on it answers 503 until
+ * then. A source already loaded (fingerprint = path + file names, sizes and mtimes, kept in
+ * `source.json` beside the DuckDB file) is not loaded again. Every other sandbox starts with an
+ * empty dataset (the loader run on an empty directory: no profiles, schema with identityMap and
+ * timestamp only), which the engine evaluates like any other.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DataSchema } from '@seg/shared';
+import type { Logger } from 'pino';
+import { engineTarget } from '../engine/dataset.js';
+import type { EngineTarget } from '../engine/evaluate.js';
+import { generateDataset } from '../engine/generate.js';
+import { loadDataset, readDatasetMeta, type LoadReport } from '../engine/load.js';
+import { DuckStore } from '../engine/store.js';
+import { unavailable } from '../http/errors.js';
+
+export interface SandboxData {
+  target: EngineTarget;
+  schema: DataSchema;
+  store: DuckStore;
+  /** The load report of the dataset in the file (undefined only if the file predates reports). */
+  report: LoadReport | undefined;
+  profileCount: number;
+}
+
+export type DataPlaneState = 'idle' | 'generating' | 'loading' | 'ready' | 'failed';
+
+export interface DataPlaneStatus {
+  state: DataPlaneState;
+  /** Current stage (generate, read profiles, ...). */
+  stage?: string;
+  elapsedMs?: number;
+  /** Source directory of the primary dataset. */
+  source?: string;
+  error?: string;
+}
+
+export interface DataPlaneOptions {
+  stateDir: string;
+  /** SEG_DATA_DIR; undefined → demo data. */
+  dataDir: string | undefined;
+  demoProfiles: number;
+  /** Anchor for the generated demo data (SEG_NOW or now). */
+  now: () => number;
+  log: Logger;
+  /** Memory limit per secondary sandbox's DuckDB (primary: DuckDB default). */
+  secondaryMemoryLimit?: string;
+}
+
+interface Fingerprint {
+  dir: string;
+  files: { name: string; bytes: number; mtimeMs: number }[];
+}
+
+const DATA_FILES = ['profiles.ndjson', 'profiles.parquet', 'events.ndjson', 'events.parquet'];
+
+async function fingerprint(dir: string): Promise<Fingerprint> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const files: Fingerprint['files'] = [];
+  for (const name of DATA_FILES.filter((f) => entries.includes(f))) {
+    const st = await stat(path.join(dir, name));
+    files.push({ name, bytes: st.size, mtimeMs: Math.round(st.mtimeMs) });
+  }
+  return { dir: path.resolve(dir), files };
+}
+
+const seg = (s: string) => encodeURIComponent(s);
+
+export class DataPlane {
+  private readonly opts: DataPlaneOptions;
+  private primaryOrg: string | undefined;
+  private readonly open = new Map<string, Promise<SandboxData>>();
+  private readonly stores = new Set<DuckStore>();
+  private statusValue: DataPlaneStatus = { state: 'idle' };
+  private startedAt = 0;
+  private loading: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: DataPlaneOptions) {
+    this.opts = options;
+  }
+
+  /** True once the primary dataset is loaded. */
+  get ready(): boolean {
+    return this.statusValue.state === 'ready';
+  }
+
+  status(): DataPlaneStatus {
+    const s = { ...this.statusValue };
+    if (s.state === 'generating' || s.state === 'loading') s.elapsedMs = Date.now() - this.startedAt;
+    return s;
+  }
+
+  sandboxDir(orgId: string, sandboxName: string): string {
+    return path.join(this.opts.stateDir, 'data', seg(orgId), seg(sandboxName));
+  }
+
+  /** Starts loading the primary dataset (prod of `orgId`) in the background. */
+  start(primaryOrgId: string): Promise<void> {
+    if (this.loading) return this.loading;
+    this.primaryOrg = primaryOrgId;
+    this.startedAt = Date.now();
+    this.statusValue = { state: 'loading', stage: 'starting' };
+    this.loading = this.loadPrimary(primaryOrgId).then(
+      () => undefined,
+      (err: unknown) => {
+        if (this.closed) return;
+        const message = err instanceof Error ? err.message : String(err);
+        this.statusValue = { ...this.statusValue, state: 'failed', error: message };
+        this.opts.log.error({ err }, `loading the dataset failed: ${message}`);
+      },
+    );
+    return this.loading;
+  }
+
+  /** The sandbox's data; 503 while the primary dataset is loading or after it failed. */
+  async forSandbox(orgId: string, sandboxName: string): Promise<SandboxData> {
+    if (this.closed) throw unavailable('The server is shutting down.');
+    const isPrimary = orgId === this.primaryOrg && sandboxName === 'prod';
+    if (isPrimary && !this.ready) {
+      const s = this.status();
+      if (s.state === 'failed') throw unavailable(`The dataset could not be loaded: ${s.error ?? 'unknown error'}`);
+      throw unavailable(`The dataset is still loading (${s.stage ?? s.state}); try again shortly.`, 5);
+    }
+    const key = `${orgId}\u0000${sandboxName}`;
+    let p = this.open.get(key);
+    if (!p) {
+      p = this.openSandbox(orgId, sandboxName, false);
+      this.open.set(key, p);
+      p.catch(() => this.open.delete(key));
+    }
+    return p;
+  }
+
+  /** Closes every DuckDB store (interrupting running queries). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.stores) {
+      try {
+        s.close();
+      } catch {
+        /* ignore */
+      }
+    }
+    this.stores.clear();
+    await this.loading?.catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private setStage(stage: string): void {
+    this.statusValue = { ...this.statusValue, stage };
+  }
+
+  private async openStore(dir: string, secondary: boolean): Promise<DuckStore> {
+    mkdirSync(dir, { recursive: true });
+    const store = await DuckStore.open(
+      path.join(dir, 'data.duckdb'),
+      secondary ? { memoryLimit: this.opts.secondaryMemoryLimit ?? '1GB' } : {},
+    );
+    if (this.closed) {
+      store.close();
+      throw unavailable('The server is shutting down.');
+    }
+    this.stores.add(store);
+    return store;
+  }
+
+  private emptyDir(): string {
+    const dir = path.join(this.opts.stateDir, 'empty-dataset');
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  private async describe(store: DuckStore, report: LoadReport | undefined, schema: DataSchema): Promise<SandboxData> {
+    const rows = await store.query('SELECT count(*)::BIGINT AS n FROM profiles');
+    return { store, target: engineTarget(store), schema, report, profileCount: Number(rows[0]?.n ?? 0) };
+  }
+
+  /** Opens a sandbox's file; a file without a dataset gets the empty one. */
+  private async openSandbox(orgId: string, sandboxName: string, primary: boolean): Promise<SandboxData> {
+    const store = await this.openStore(this.sandboxDir(orgId, sandboxName), !primary);
+    try {
+      let meta = await readDatasetMeta(store);
+      if (!meta) {
+        const report = await loadDataset(store, this.emptyDir());
+        meta = { schema: report.schema, report };
+      }
+      return await this.describe(store, meta.report, meta.schema);
+    } catch (err) {
+      this.stores.delete(store);
+      store.close();
+      throw err;
+    }
+  }
+
+  private async demoDir(): Promise<string> {
+    const dir = path.join(this.opts.stateDir, 'demo-data');
+    const markerFile = path.join(dir, 'generated.json');
+    const wanted = { profiles: this.opts.demoProfiles };
+    if (existsSync(markerFile)) {
+      try {
+        const marker = JSON.parse(readFileSync(markerFile, 'utf8')) as { profiles?: number };
+        if (marker.profiles === wanted.profiles) return dir;
+      } catch {
+        /* regenerate */
+      }
+    }
+    this.statusValue = { ...this.statusValue, state: 'generating', stage: `generating ${wanted.profiles} demo profiles` };
+    this.opts.log.info(`generating ${wanted.profiles} demo profiles into ${dir}`);
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    await generateDataset({ profiles: wanted.profiles, outDir: tmp, now: new Date(this.opts.now()) });
+    writeFileSync(path.join(tmp, 'generated.json'), JSON.stringify(wanted));
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return dir;
+  }
+
+  private async loadPrimary(orgId: string): Promise<void> {
+    const source = this.opts.dataDir ?? (await this.demoDir());
+    this.statusValue = { state: 'loading', stage: 'opening', source };
+    const key = `${orgId}\u0000prod`;
+    const sandboxDir = this.sandboxDir(orgId, 'prod');
+    const fpFile = path.join(sandboxDir, 'source.json');
+    const store = await this.openStore(sandboxDir, false);
+    try {
+      const fp = await fingerprint(source);
+      const stored = existsSync(fpFile) ? readFileSync(fpFile, 'utf8') : undefined;
+      let meta = await readDatasetMeta(store);
+      if (!meta || stored !== JSON.stringify(fp)) {
+        this.opts.log.info(`loading dataset ${source}`);
+        const report = await loadDataset(store, source, { onStage: (stage) => this.setStage(stage) });
+        writeFileSync(fpFile, JSON.stringify(fp));
+        meta = { schema: report.schema, report };
+        this.opts.log.info({ counts: report.counts, ms: report.timings.total }, `dataset loaded from ${source}`);
+      } else {
+        this.opts.log.info(`dataset from ${source} already loaded (unchanged)`);
+      }
+      const data = await this.describe(store, meta.report, meta.schema);
+      this.open.set(key, Promise.resolve(data));
+      this.statusValue = { state: 'ready', source };
+    } catch (err) {
+      this.stores.delete(store);
+      try {
+        store.close();
+      } catch {
+        /* ignore */
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,299 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import { Button, Dialog, Heading, Input, Label, Modal, SearchField } from 'react-aria-components';
+import { Link, useNavigate } from 'react-router';
+import { api } from '../api/endpoints.ts';
+import { ApiError } from '../api/http.ts';
+import { definitionsQuery, keys, useDeleteDefinition } from '../api/queries.ts';
+import type { SegmentDefinition } from '../api/types.ts';
+import { useSandbox } from '../app/session.tsx';
+
+const PAGE_SIZE = 20;
+
+type SortField = 'name' | 'creationTime' | 'updateTime';
+const COLUMNS: { field: SortField | null; label: string }[] = [
+  { field: 'name', label: 'Name' },
+  { field: null, label: 'Evaluation' },
+  { field: 'creationTime', label: 'Created' },
+  { field: 'updateTime', label: 'Updated' },
+  { field: null, label: 'Actions' },
+];
+
+export function evaluationLabel(d: SegmentDefinition): string {
+  const e = d.evaluationInfo;
+  if (e?.synchronous?.enabled) return 'Edge';
+  if (e?.continuous?.enabled) return 'Streaming';
+  return 'Batch';
+}
+
+function when(ms: number | undefined): string {
+  if (!ms) return '—';
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+/** Dependents named by a 409 body (`dependents: [{id, name}]`). */
+function dependentsOf(e: unknown): string[] {
+  if (!(e instanceof ApiError) || typeof e.body !== 'object' || e.body === null) return [];
+  const deps = (e.body as Record<string, unknown>).dependents;
+  if (!Array.isArray(deps)) return [];
+  return deps.map((d) => {
+    if (typeof d === 'string') return d;
+    if (typeof d === 'object' && d !== null) {
+      const o = d as Record<string, unknown>;
+      return [o.name, o.id].filter((x) => typeof x === 'string').join(' — ');
+    }
+    return String(d);
+  });
+}
+
+export function SegmentsPage() {
+  const sandbox = useSandbox();
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const [filter, setFilter] = useState('');
+  const [name, setName] = useState('');
+  const [page, setPage] = useState(0);
+  const [sort, setSort] = useState<{ field: SortField; dir: 'asc' | 'desc' }>({
+    field: 'creationTime',
+    dir: 'desc',
+  });
+  const [toDelete, setToDelete] = useState<SegmentDefinition | null>(null);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const [status, setStatus] = useState('');
+  const del = useDeleteDefinition(sandbox);
+
+  useEffect(() => {
+    const t = setTimeout(() => {
+      setName(filter);
+      setPage(0);
+    }, 250);
+    return () => clearTimeout(t);
+  }, [filter]);
+
+  // The API has no name filter: with a filter, read up to 1000 definitions in this sort order
+  // and filter and page them here; without one, the server pages.
+  const filtering = name.trim() !== '';
+  const sortParam = `${sort.field}:${sort.dir}`;
+  const query = useQuery(
+    definitionsQuery(
+      sandbox,
+      filtering
+        ? { page: 0, limit: 1000, sort: sortParam }
+        : { page, limit: PAGE_SIZE, sort: sortParam },
+    ),
+  );
+  const needle = name.trim().toLowerCase();
+  const matched = (query.data?.segments ?? []).filter(
+    (d) => !filtering || d.name.toLowerCase().includes(needle),
+  );
+  const rows = filtering ? matched.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE) : matched;
+  const total = filtering ? matched.length : (query.data?.page.totalCount ?? 0);
+  const totalPages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+
+  const toggleSort = (field: SortField) => {
+    setSort((s) =>
+      s.field === field ? { field, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { field, dir: 'asc' },
+    );
+    setPage(0);
+  };
+
+  const duplicate = async (d: SegmentDefinition) => {
+    setStatus('');
+    for (let n = 1; n < 20; n++) {
+      const copyName = n === 1 ? `${d.name} (copy)` : `${d.name} (copy ${n})`;
+      try {
+        const created = await api.createDefinition({
+          name: copyName,
+          ...(d.description ? { description: d.description } : {}),
+          schema: { name: d.schema?.name ?? '_xdm.context.profile' },
+          expression: { type: 'PQL', format: 'pql/text', value: d.expression.value },
+          ...(d.evaluationInfo ? { evaluationInfo: d.evaluationInfo } : {}),
+        });
+        void qc.invalidateQueries({ queryKey: [...keys.definitions(sandbox), 'list'] });
+        setStatus(`Duplicated as “${created.name}”.`);
+        return;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 422) continue;
+        setStatus(`Could not duplicate: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+    }
+  };
+
+  const confirmDelete = async () => {
+    if (!toDelete) return;
+    setDeleteError(null);
+    try {
+      await del.mutateAsync(toDelete.id);
+      setStatus(`Deleted “${toDelete.name}”.`);
+      setToDelete(null);
+    } catch (e) {
+      setDeleteError(e);
+    }
+  };
+
+  return (
+    <section aria-labelledby="segments-title" className="page">
+      <div className="page-head">
+        <h2 id="segments-title">Segments</h2>
+        <Link to="/segments/new" className="btn btn-primary">
+          Create segment
+        </Link>
+      </div>
+      <div className="toolbar">
+        <SearchField value={filter} onChange={setFilter} className="search">
+          <Label>Filter by name</Label>
+          <Input />
+        </SearchField>
+        <span className="muted" aria-live="polite">
+          {query.isFetching ? 'Loading…' : `${total} definition${total === 1 ? '' : 's'}`}
+        </span>
+      </div>
+      <p role="status" className="status">
+        {status}
+      </p>
+      {query.error && (
+        <p role="alert" className="error">
+          Could not load the segments: {query.error.message}
+        </p>
+      )}
+      <table className="grid" aria-labelledby="segments-title">
+        <thead>
+          <tr>
+            {COLUMNS.map((c) => (
+              <th
+                key={c.label}
+                scope="col"
+                aria-sort={
+                  c.field && sort.field === c.field
+                    ? sort.dir === 'asc'
+                      ? 'ascending'
+                      : 'descending'
+                    : undefined
+                }
+              >
+                {c.field ? (
+                  <button type="button" className="sort" onClick={() => toggleSort(c.field!)}>
+                    {c.label}
+                    <span aria-hidden="true">
+                      {sort.field === c.field ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+                    </span>
+                  </button>
+                ) : (
+                  c.label
+                )}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((d) => (
+            <tr key={d.id}>
+              <td>
+                <Link to={`/segments/${d.id}`}>{d.name}</Link>
+                {d.description && <div className="muted small">{d.description}</div>}
+              </td>
+              <td>{evaluationLabel(d)}</td>
+              <td>{when(d.creationTime)}</td>
+              <td>{when(d.updateTime)}</td>
+              <td className="actions">
+                <Button
+                  className="btn btn-small"
+                  aria-label={`Open ${d.name}`}
+                  onPress={() => void navigate(`/segments/${d.id}`)}
+                >
+                  Open
+                </Button>
+                <Button
+                  className="btn btn-small"
+                  aria-label={`Duplicate ${d.name}`}
+                  onPress={() => void duplicate(d)}
+                >
+                  Duplicate
+                </Button>
+                <Button
+                  className="btn btn-small btn-danger"
+                  aria-label={`Delete ${d.name}`}
+                  onPress={() => {
+                    setDeleteError(null);
+                    setToDelete(d);
+                  }}
+                >
+                  Delete
+                </Button>
+              </td>
+            </tr>
+          ))}
+          {!query.isPending && rows.length === 0 && (
+            <tr>
+              <td colSpan={COLUMNS.length} className="empty">
+                {name ? `No segment name contains “${name}”.` : 'No segments in this sandbox yet.'}{' '}
+                <Link to="/segments/new">Create one</Link>.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+      <nav aria-label="Pages" className="pager">
+        <Button
+          className="btn"
+          isDisabled={page === 0}
+          onPress={() => setPage((p) => Math.max(0, p - 1))}
+        >
+          Previous page
+        </Button>
+        <span>
+          Page {page + 1} of {totalPages}
+        </span>
+        <Button
+          className="btn"
+          isDisabled={page + 1 >= totalPages}
+          onPress={() => setPage((p) => p + 1)}
+        >
+          Next page
+        </Button>
+      </nav>
+
+      <Modal
+        isOpen={toDelete !== null}
+        onOpenChange={(open) => !open && setToDelete(null)}
+        isDismissable
+        className="modal"
+      >
+        <Dialog role="alertdialog" className="dialog">
+          <Heading slot="title">Delete segment</Heading>
+          <p>Delete “{toDelete?.name}”? This cannot be undone.</p>
+          {deleteError !== null && (
+            <div role="alert" className="error">
+              <p>
+                {deleteError instanceof ApiError && deleteError.status === 409
+                  ? 'This segment cannot be deleted because other segments use it:'
+                  : 'Could not delete:'}{' '}
+                {deleteError instanceof Error ? deleteError.message : String(deleteError)}
+              </p>
+              {dependentsOf(deleteError).length > 0 && (
+                <ul aria-label="Dependent segments">
+                  {dependentsOf(deleteError).map((d) => (
+                    <li key={d}>{d}</li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+          <div className="dialog-actions">
+            <Button className="btn" onPress={() => setToDelete(null)}>
+              Cancel
+            </Button>
+            <Button
+              className="btn btn-danger"
+              onPress={() => void confirmDelete()}
+              isDisabled={del.isPending}
+            >
+              Delete
+            </Button>
+          </div>
+        </Dialog>
+      </Modal>
+    </section>
+  );
+}
