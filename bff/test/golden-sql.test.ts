@@ -18,11 +18,16 @@ const GOLDEN = new URL('./golden/', import.meta.url);
 const NOW = Date.parse('2026-06-15T12:00:00Z');
 
 const DEFINITIONS: Record<string, string> = {
-  'attribute-compare': 'loyalty.tier = "gold" and person.name.lastName < "M" and loyalty.points / 4 >= 250',
-  'list-and-like': 'interests.includes("yoga") and homeAddress.city like "S%" and personalEmail.address.matches("^[a-z.]+@example\\\\.com$")',
-  'event-aggregates': 'xEvent[eventType = "commerce.purchases" and timestamp occurs < 1 month before now].sum(commerce.order.priceTotal) > 100.0',
-  'chain': 'chain(xEvent, timestamp, [V: WHAT(eventType = "commerce.productViews"), P: WHAT(eventType = "commerce.purchases") WHEN(today)])',
-  'list-functions': 'xEvent.topN(timestamp, 2).head().eventType = "commerce.checkouts" or interests.distinct().count() < interests.count()',
+  'attribute-compare':
+    'loyalty.tier = "gold" and person.name.lastName < "M" and loyalty.points / 4 >= 250',
+  'list-and-like':
+    'interests.includes("yoga") and homeAddress.city like "S%" and personalEmail.address.matches("^[a-z.]+@example\\\\.com$")',
+  'event-aggregates':
+    'xEvent[eventType = "commerce.purchases" and timestamp occurs < 1 month before now].sum(commerce.order.priceTotal) > 100.0',
+  chain:
+    'chain(xEvent, timestamp, [V: WHAT(eventType = "commerce.productViews"), P: WHAT(eventType = "commerce.purchases") WHEN(today)])',
+  'list-functions':
+    'xEvent.topN(timestamp, 2).head().eventType = "commerce.checkouts" or interests.distinct().count() < interests.count()',
 };
 
 const DIALECTS: [string, SqlDialect, TableLayout][] = [
@@ -55,9 +60,16 @@ describe.each(DIALECTS)('golden SQL for %s', (dialectName, dialect, layout) => {
   it.each(Object.entries(DEFINITIONS))('%s', (name, pql) => {
     const analysis = analyzeText(pql, { schema });
     expect(analysis.errors).toEqual([]);
-    const program = new SqlProgram({ dialect, layout, now: NOW, resolveSegment: () => ({ kind: 'membership' }) });
+    const program = new SqlProgram({
+      dialect,
+      layout,
+      now: NOW,
+      resolveSegment: () => ({ kind: 'membership' }),
+    });
     const condition = program.condition(analysis.checked);
-    const { sql, values } = program.params.finish(`SELECT p.pk FROM ${program.fromClause()} WHERE ${condition} ORDER BY p.pk`);
+    const { sql, values } = program.params.finish(
+      `SELECT p.pk FROM ${program.fromClause()} WHERE ${condition} ORDER BY p.pk`,
+    );
     const text = `-- ${pql}\n-- parameters: ${JSON.stringify(values)}\n${normalise(sql)}\n`;
     const file = new URL(`${name}.${dialectName}.sql`, GOLDEN);
     if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, text);

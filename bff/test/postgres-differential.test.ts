@@ -19,20 +19,34 @@ const now = Date.parse(readCases().now);
 const pg = usePostgres();
 
 /** Evaluates on both engines; returns the disagreements (or engine errors), for a message. */
-async function compare(duck: OpenDataset, post: OpenDataset, definitions: (Definition & { pql: string })[]): Promise<string[]> {
-  const [a, b] = await Promise.all([evaluateBatch(duck.target, definitions, { now }), evaluateBatch(post.target, definitions, { now })]);
+async function compare(
+  duck: OpenDataset,
+  post: OpenDataset,
+  definitions: (Definition & { pql: string })[],
+): Promise<string[]> {
+  const [a, b] = await Promise.all([
+    evaluateBatch(duck.target, definitions, { now }),
+    evaluateBatch(post.target, definitions, { now }),
+  ]);
   const out: string[] = [];
   for (const d of definitions) {
     const ra = a.results.get(d.id)!;
     const rb = b.results.get(d.id)!;
-    const ma = 'members' in ra ? JSON.stringify(ra.members.map((m) => m.pk)) : `error: ${ra.error.message}`;
-    const mb = 'members' in rb ? JSON.stringify(rb.members.map((m) => m.pk)) : `error: ${rb.error.message}`;
-    if (ma !== mb) out.push(`${d.pql}\n  duckdb:   ${ma.slice(0, 300)}\n  postgres: ${mb.slice(0, 300)}`);
+    const ma =
+      'members' in ra ? JSON.stringify(ra.members.map((m) => m.pk)) : `error: ${ra.error.message}`;
+    const mb =
+      'members' in rb ? JSON.stringify(rb.members.map((m) => m.pk)) : `error: ${rb.error.message}`;
+    if (ma !== mb)
+      out.push(`${d.pql}\n  duckdb:   ${ma.slice(0, 300)}\n  postgres: ${mb.slice(0, 300)}`);
   }
   return out;
 }
 
-function generated(schema: DataSchema, seed: number, count: number): (Definition & { pql: string })[] {
+function generated(
+  schema: DataSchema,
+  seed: number,
+  count: number,
+): (Definition & { pql: string })[] {
   const generator = new PqlGenerator(seed);
   const definitions = [];
   for (let i = 0; i < count; i++) {
@@ -62,11 +76,25 @@ describe('DuckDB and PostgreSQL agree on the conformance fixture', () => {
     expect(post.engine).toBe('postgres');
     expect(post.schema).toEqual(duck.schema);
     expect(post.report.counts).toEqual(duck.report.counts);
-    const pgRows = await post.target.runner.all('SELECT pk, primary_ns, primary_id FROM profiles ORDER BY pk', []);
-    const duckRows = await duck.target.runner.all('SELECT pk, primary_ns, primary_id FROM profiles ORDER BY pk', []);
-    expect(pgRows.map((r) => [Number(r.pk), r.primary_ns, r.primary_id])).toEqual(duckRows.map((r) => [Number(r.pk), r.primary_ns, r.primary_id]));
-    const [pe] = await post.target.runner.all('SELECT count(*) AS n, count(DISTINCT pk) AS k FROM events', []);
-    const [de] = await duck.target.runner.all('SELECT count(*) AS n, count(DISTINCT pk) AS k FROM events', []);
+    const pgRows = await post.target.runner.all(
+      'SELECT pk, primary_ns, primary_id FROM profiles ORDER BY pk',
+      [],
+    );
+    const duckRows = await duck.target.runner.all(
+      'SELECT pk, primary_ns, primary_id FROM profiles ORDER BY pk',
+      [],
+    );
+    expect(pgRows.map((r) => [Number(r.pk), r.primary_ns, r.primary_id])).toEqual(
+      duckRows.map((r) => [Number(r.pk), r.primary_ns, r.primary_id]),
+    );
+    const [pe] = await post.target.runner.all(
+      'SELECT count(*) AS n, count(DISTINCT pk) AS k FROM events',
+      [],
+    );
+    const [de] = await duck.target.runner.all(
+      'SELECT count(*) AS n, count(DISTINCT pk) AS k FROM events',
+      [],
+    );
     expect([Number(pe!.n), Number(pe!.k)]).toEqual([Number(de!.n), Number(de!.k)]);
   });
 
@@ -94,8 +122,17 @@ describe('DuckDB and PostgreSQL agree on a generated dataset of 2,000 profiles',
   let post: OpenDataset;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'seg-pg-diff-'));
-    await generateDataset({ profiles: 2000, eventsPerProfile: 6, seed: 7, outDir: dir, now: new Date(now) });
-    [duck, post] = await Promise.all([openDataset(dir), openDataset(dir, { engine: 'postgres', pgUrl: pg.url() })]);
+    await generateDataset({
+      profiles: 2000,
+      eventsPerProfile: 6,
+      seed: 7,
+      outDir: dir,
+      now: new Date(now),
+    });
+    [duck, post] = await Promise.all([
+      openDataset(dir),
+      openDataset(dir, { engine: 'postgres', pgUrl: pg.url() }),
+    ]);
   });
   afterAll(() => {
     duck?.close();
@@ -107,7 +144,10 @@ describe('DuckDB and PostgreSQL agree on a generated dataset of 2,000 profiles',
     expect(post.schema).toEqual(duck.schema);
     expect(post.report.counts).toEqual(duck.report.counts);
     const sql = 'SELECT pk, primary_ns, primary_id FROM profiles ORDER BY pk';
-    const [a, b] = await Promise.all([duck.target.runner.all(sql, []), post.target.runner.all(sql, [])]);
+    const [a, b] = await Promise.all([
+      duck.target.runner.all(sql, []),
+      post.target.runner.all(sql, []),
+    ]);
     expect(b.map((r) => `${String(r.pk)} ${String(r.primary_ns)} ${String(r.primary_id)}`)).toEqual(
       a.map((r) => `${String(r.pk)} ${String(r.primary_ns)} ${String(r.primary_id)}`),
     );

@@ -13,20 +13,6 @@ import { NO_ROUTE_TYPE } from '../src/http/errors.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 export const KNOWN_MISSING: readonly string[] = [
-  'GET /data/core/ups/export/jobs',
-  'POST /data/core/ups/export/jobs',
-  'GET /data/core/ups/export/jobs/:EXPORT_JOB_ID',
-  'DELETE /data/core/ups/export/jobs/:EXPORT_JOB_ID',
-  'GET /data/core/ups/segment/jobs',
-  'POST /data/core/ups/segment/jobs',
-  'GET /data/core/ups/segment/jobs/:SEGMENT_JOB_ID',
-  'DELETE /data/core/ups/segment/jobs/:SEGMENT_JOB_ID',
-  'POST /data/core/ups/segment/jobs/bulk-get',
-  'GET /data/core/ups/config/schedules',
-  'POST /data/core/ups/config/schedules',
-  'GET /data/core/ups/config/schedules/:SCHEDULE_ID',
-  'PATCH /data/core/ups/config/schedules/:SCHEDULE_ID',
-  'DELETE /data/core/ups/config/schedules/:SCHEDULE_ID',
 ];
 
 const COLLECTION = new URL('../../../shared/clients/segmentation.postman_collection.json', import.meta.url);

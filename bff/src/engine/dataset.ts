@@ -12,7 +12,8 @@ import { postgresPool, postgresTarget } from './postgres/target.js';
 import { DuckStore } from './store.js';
 
 const q = duckdbDialect.quoteIdent;
-const field = (struct: string, name: string) => duckdbDialect.structField(struct, name, { kind: 'any' });
+const field = (struct: string, name: string) =>
+  duckdbDialect.structField(struct, name, { kind: 'any' });
 
 /**
  * profiles(pk, primary_ns, primary_id, identity_map, attrs STRUCT) and
@@ -21,10 +22,13 @@ const field = (struct: string, name: string) => duckdbDialect.structField(struct
  * lives in `attrs`.
  */
 export const duckdbLayout: TableLayout = {
-  profileField: (alias, name) => (name === 'identityMap' ? `${alias}.identity_map` : field(`${alias}.attrs`, name)),
-  eventField: (alias, name) => (name === 'timestamp' ? `${alias}.ts` : field(`${alias}.attrs`, name)),
+  profileField: (alias, name) =>
+    name === 'identityMap' ? `${alias}.identity_map` : field(`${alias}.attrs`, name),
+  eventField: (alias, name) =>
+    name === 'timestamp' ? `${alias}.ts` : field(`${alias}.attrs`, name),
   eventStruct: (alias) => `struct_insert(${alias}.attrs, ${q('timestamp')} := ${alias}.ts)`,
-  profileStruct: (alias) => `struct_insert(${alias}.attrs, ${q('identityMap')} := ${alias}.identity_map)`,
+  profileStruct: (alias) =>
+    `struct_insert(${alias}.attrs, ${q('identityMap')} := ${alias}.identity_map)`,
   eventTimestamp: (alias) => `${alias}.ts`,
 };
 
@@ -42,7 +46,9 @@ export function engineTarget(store: DuckStore): EngineTarget {
   return {
     dialect: duckdbDialect,
     layout: duckdbLayout,
-    runner: { all: (sql, params) => store.query(sql, params as never) as Promise<Record<string, unknown>[]> },
+    runner: {
+      all: (sql, params) => store.query(sql, params as never) as Promise<Record<string, unknown>[]>,
+    },
   };
 }
 
@@ -62,7 +68,10 @@ export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Engi
     throw new Error(`SEG_ENGINE must be duckdb or postgres, not ${JSON.stringify(env.SEG_ENGINE)}`);
   }
   if (engine === 'postgres') {
-    if (!env.SEG_PG_URL) throw new Error('SEG_ENGINE=postgres needs SEG_PG_URL (postgresql://user@host:port/database)');
+    if (!env.SEG_PG_URL)
+      throw new Error(
+        'SEG_ENGINE=postgres needs SEG_PG_URL (postgresql://user@host:port/database)',
+      );
     return { engine, pgUrl: env.SEG_PG_URL };
   }
   return { engine };
@@ -77,7 +86,14 @@ export async function openDataset(dir: string, options: EngineOptions = {}): Pro
   const store = await DuckStore.open(':memory:');
   try {
     const report = await loadDataset(store, dir);
-    return { store, engine: 'duckdb', target: engineTarget(store), schema: report.schema, report, close: () => store.close() };
+    return {
+      store,
+      engine: 'duckdb',
+      target: engineTarget(store),
+      schema: report.schema,
+      report,
+      close: () => store.close(),
+    };
   } catch (e) {
     store.close();
     throw e;

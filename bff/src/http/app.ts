@@ -29,6 +29,7 @@ import { principalKey, requestContext } from './context.js';
 import { errorMiddleware, noRoute, sendApiError, ApiError } from './errors.js';
 import { RateLimiter, rateLimit } from './limits.js';
 import { buildOpenApiDocument, jsonResponse, registerRoute } from './openapi.js';
+import { CATALOG_MOUNTS, catalogRouter } from './routes/catalog.js';
 import { definitionsRouter } from './routes/definitions.js';
 import { exportsRouter } from './routes/exports.js';
 import { imsRouter } from './routes/ims.js';
@@ -127,6 +128,7 @@ export function createApp(services: Services): Express {
   ups.use(exportsRouter(services));
   ups.use(schedulesRouter(services));
   app.use(UPS_BASE, authenticate(services, { sandbox: 'required' }), perPrincipal, requireJsonBody, jsonBody, ups);
+  app.use(CATALOG_MOUNTS, authenticate(services, { sandbox: 'required' }), perPrincipal, requireJsonBody, jsonBody, catalogRouter(services));
 
   // Any other /data path: authenticate first (no route discovery without credentials).
   app.use('/data', authenticate(services, { sandbox: 'optional' }));

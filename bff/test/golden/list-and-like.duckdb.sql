@@ -1,3 +1,3 @@
 -- interests.includes("yoga") and homeAddress.city like "S%" and personalEmail.address.matches("^[a-z.]+@example\\.com$")
 -- parameters: ["yoga","S%","^[a-z.]+@example\\.com$"]
-SELECT p.pk FROM profiles p WHERE ((coalesce(coalesce(list_contains(struct_extract(p.attrs, 'interests'), CAST($1 AS VARCHAR)), FALSE), FALSE) AND coalesce(coalesce((struct_extract(struct_extract(p.attrs, 'homeAddress'), 'city') LIKE CAST($2 AS VARCHAR)), FALSE), FALSE)) AND coalesce(coalesce(regexp_matches(struct_extract(struct_extract(p.attrs, 'personalEmail'), 'address'), CAST($3 AS VARCHAR)), FALSE), FALSE)) ORDER BY p.pk
+SELECT p.pk FROM profiles p WHERE ((list_contains(struct_extract(p.attrs, 'interests'), CAST($1 AS VARCHAR)) AND (struct_extract(struct_extract(p.attrs, 'homeAddress'), 'city') LIKE CAST($2 AS VARCHAR))) AND regexp_matches(struct_extract(struct_extract(p.attrs, 'personalEmail'), 'address'), CAST($3 AS VARCHAR))) ORDER BY p.pk

@@ -3,7 +3,10 @@
  * started the tests fail with the reason: they never skip silently.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../../src/engine/postgres/server.js';
+import {
+  startThrowawayPostgres,
+  type ThrowawayPostgres,
+} from '../../src/engine/postgres/server.js';
 
 export interface PostgresHandle {
   /** The server's URL; throws the start-up failure when it did not start. */
@@ -24,7 +27,10 @@ export function usePostgres(): PostgresHandle {
   afterAll(() => server?.stop());
   return {
     url() {
-      if (!server) throw new Error(`PostgreSQL tests need a PostgreSQL server: ${failure instanceof Error ? failure.message : 'it did not start'}`);
+      if (!server)
+        throw new Error(
+          `PostgreSQL tests need a PostgreSQL server: ${failure instanceof Error ? failure.message : 'it did not start'}`,
+        );
       return server.url;
     },
   };

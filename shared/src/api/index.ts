@@ -3,3 +3,7 @@ export * from './foundation.js';
 export * from './definitions.js';
 export * from './search.js';
 export * from './previews.js';
+export * from './jobs.js';
+export * from './schedules.js';
+export * from './datasets.js';
+export * from './exports.js';

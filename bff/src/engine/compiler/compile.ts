@@ -146,10 +146,13 @@ class EventScan {
   /** `restrict(pkSql)`: a condition on the profile key limiting the scan (e.g. a sample). */
   sql(restrict?: (pk: string) => string): string {
     const cols = [...this.columns].map(([agg, alias]) => `${agg} AS ${alias}`);
-    const conditions: string[] = [];
-    if (restrict) conditions.push(`(${restrict(`${EVENT_ALIAS}.pk`)})`);
-    if (!this.unfiltered && this.filters.size > 0) conditions.push(`(${[...this.filters].map((f) => `(${f})`).join(' OR ')})`);
-    const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
+    const filtered = !this.unfiltered && this.filters.size > 0;
+    const any = [...this.filters].map((f) => `(${f})`).join(' OR ');
+    const where = restrict
+      ? ` WHERE (${restrict(`${EVENT_ALIAS}.pk`)})${filtered ? ` AND (${any})` : ''}`
+      : filtered
+        ? ` WHERE ${any}`
+        : '';
     const join = this.needsProfileJoin
       ? ` JOIN profiles ${PROFILE_ALIAS} ON ${PROFILE_ALIAS}.pk = ${EVENT_ALIAS}.pk`
       : '';

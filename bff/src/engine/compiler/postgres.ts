@@ -77,7 +77,8 @@ export function decodeJson(json: string, type: PqlType): string {
   const t = scalarType(type);
   if (t === 'text') return `(${json} #>> '{}')`;
   if (t) return `CAST(${json} #>> '{}' AS ${t})`;
-  if (type.kind === 'list') return `(CASE WHEN jsonb_typeof(${json}) = 'array' THEN ARRAY(SELECT jsonb_array_elements(${json})) END)`;
+  if (type.kind === 'list')
+    return `(CASE WHEN jsonb_typeof(${json}) = 'array' THEN ARRAY(SELECT jsonb_array_elements(${json})) END)`;
   const decoded = `nullif(${json}, 'null'::jsonb)`;
   if (decodedObjects.size > 10_000) decodedObjects.clear();
   decodedObjects.set(decoded, json);
@@ -151,17 +152,26 @@ export const postgresDialect: SqlDialect = {
   listElement: (list, i, element) => decodeJson(`(${list})[CAST(${i} AS integer)]`, element),
   listFilter(list, body, element) {
     const x = fresh('x');
-    return overList(list, (l) => `ARRAY(SELECT ${x}.v FROM ${elements(l, x)} WHERE ${body(decodeJson(`${x}.v`, element))} ORDER BY ${x}.i)`);
+    return overList(
+      list,
+      (l) =>
+        `ARRAY(SELECT ${x}.v FROM ${elements(l, x)} WHERE ${body(decodeJson(`${x}.v`, element))} ORDER BY ${x}.i)`,
+    );
   },
   listTransform(list, body, element) {
     const x = fresh('x');
-    return overList(list, (l) => `ARRAY(SELECT ${toJson(body(decodeJson(`${x}.v`, element)))} FROM ${elements(l, x)} ORDER BY ${x}.i)`);
+    return overList(
+      list,
+      (l) =>
+        `ARRAY(SELECT ${toJson(body(decodeJson(`${x}.v`, element)))} FROM ${elements(l, x)} ORDER BY ${x}.i)`,
+    );
   },
   listTransformIndexed(list, body, element) {
     const x = fresh('x');
     return overList(
       list,
-      (l) => `ARRAY(SELECT ${toJson(body(decodeJson(`${x}.v`, element), `${x}.i`))} FROM ${elements(l, x)} ORDER BY ${x}.i)`,
+      (l) =>
+        `ARRAY(SELECT ${toJson(body(decodeJson(`${x}.v`, element), `${x}.i`))} FROM ${elements(l, x)} ORDER BY ${x}.i)`,
     );
   },
   listContains(list, value, element) {
@@ -192,7 +202,11 @@ export const postgresDialect: SqlDialect = {
     } else {
       keys = [`${orderKey(decodeJson(`${x}.v`, element), element)} ${dir} NULLS LAST`];
     }
-    return overList(list, (l) => `ARRAY(SELECT ${x}.v FROM ${elements(l, x)} ORDER BY ${[...keys, `${x}.i`].join(', ')})`);
+    return overList(
+      list,
+      (l) =>
+        `ARRAY(SELECT ${x}.v FROM ${elements(l, x)} ORDER BY ${[...keys, `${x}.i`].join(', ')})`,
+    );
   },
   listSlice: (list, from, to) => `(${list})[CAST(${from} AS integer):CAST(${to} AS integer)]`,
   listSum(list, element) {
@@ -226,18 +240,27 @@ export const postgresDialect: SqlDialect = {
   },
   listDistinctUnordered(list) {
     const x = fresh('x');
-    return overList(list, (l) => `ARRAY(SELECT DISTINCT ${x}.v FROM unnest(${l}) ${x}(v) WHERE jsonb_typeof(${x}.v) <> 'null')`);
+    return overList(
+      list,
+      (l) =>
+        `ARRAY(SELECT DISTINCT ${x}.v FROM unnest(${l}) ${x}(v) WHERE jsonb_typeof(${x}.v) <> 'null')`,
+    );
   },
   listPosition(list, value, element) {
     const x = fresh('x');
     return `coalesce((SELECT min(${x}.i) FROM ${elements(list, x)} WHERE ${decodeJson(`${x}.v`, element)} IS NOT DISTINCT FROM ${value}), 0)`;
   },
-  structPack: (fields) => `jsonb_build_object(${fields.map(([k, v]) => `${lit(k)}, ${v}`).join(', ')})`,
+  structPack: (fields) =>
+    `jsonb_build_object(${fields.map(([k, v]) => `${lit(k)}, ${v}`).join(', ')})`,
 
   mapGet: (map, key, type) => extract(`(${map})`, `(${key})`, type),
   mapKeys(map) {
     const k = fresh('k');
-    return overList(map, (m) => `ARRAY(SELECT to_jsonb(${k}) FROM jsonb_object_keys(${m}) ${k} ORDER BY ${k} COLLATE "C")`);
+    return overList(
+      map,
+      (m) =>
+        `ARRAY(SELECT to_jsonb(${k}) FROM jsonb_object_keys(${m}) ${k} ORDER BY ${k} COLLATE "C")`,
+    );
   },
   mapCount(map) {
     const k = fresh('k');
@@ -253,13 +276,16 @@ export const postgresDialect: SqlDialect = {
   },
 
   compare: (left, op, right, type) =>
-    type.kind === 'string' && ORDERING_OPS.has(op) ? `${left} ${op} ${right} COLLATE "C"` : `${left} ${op} ${right}`,
+    type.kind === 'string' && ORDERING_OPS.has(op)
+      ? `${left} ${op} ${right} COLLATE "C"`
+      : `${left} ${op} ${right}`,
   divide: (left, right) => `(CAST(${left} AS DOUBLE PRECISION) / NULLIF(${right}, 0))`,
   modulo: (left, right, type) =>
     type.kind === 'int'
       ? `(${left} % NULLIF(${right}, 0))`
       : `CAST(mod(CAST(${left} AS numeric), CAST(NULLIF(${right}, 0) AS numeric)) AS DOUBLE PRECISION)`,
-  makeDate: (y, m, d) => `make_date(CAST(${y} AS integer), CAST(${m} AS integer), CAST(${d} AS integer))`,
+  makeDate: (y, m, d) =>
+    `make_date(CAST(${y} AS integer), CAST(${m} AS integer), CAST(${d} AS integer))`,
 
   // LIKE without an escape character (PQL has none); `_` is one character
   like: (text, pattern) => `(${text} LIKE ${pattern} ESCAPE '')`,
@@ -287,10 +313,12 @@ export const postgresDialect: SqlDialect = {
   maxIf: (v, c) => `max(${v}) FILTER (WHERE ${c})`,
   boolOrIf: (v, c) => `bool_or(${v}) FILTER (WHERE ${c})`,
   boolAndIf: (v, c) => `bool_and(${v}) FILTER (WHERE ${c})`,
-  sortedListIf: (v, c) => `array_agg(to_jsonb(${v}) ORDER BY ${v}) FILTER (WHERE ${c} AND ${v} IS NOT NULL)`,
+  sortedListIf: (v, c) =>
+    `array_agg(to_jsonb(${v}) ORDER BY ${v}) FILTER (WHERE ${c} AND ${v} IS NOT NULL)`,
   listAll: (row, orderBy) => `array_agg(${row} ORDER BY ${orderBy})`,
   projectedList(value, orderBy, valuesAreLists) {
-    if (!valuesAreLists) return `array_agg(to_jsonb(${value}) ORDER BY ${orderBy}) FILTER (WHERE ${value} IS NOT NULL)`;
+    if (!valuesAreLists)
+      return `array_agg(to_jsonb(${value})${orderBy ? ` ORDER BY ${orderBy}` : ''}) FILTER (WHERE ${value} IS NOT NULL)`;
     // the aggregate belongs to the outer (grouped) query: its arguments are the event row's
     const rows = `jsonb_agg(to_jsonb(${value})${orderBy ? ` ORDER BY ${orderBy}` : ''}) FILTER (WHERE ${value} IS NOT NULL)`;
     return `ARRAY(SELECT jsonb_array_elements(jsonb_path_query_array(${rows}, '$[*][*] ? (@ != null)')))`;

@@ -28,7 +28,12 @@ import { DuckStore } from '../store.js';
 
 export interface PostgresLoadReport extends LoadReport {
   /** Milliseconds: DuckDB load and merge, CSV export, COPY into PostgreSQL, indexes and ANALYZE. */
-  readonly postgres: { readonly exportMs: number; readonly copyMs: number; readonly indexMs: number; readonly rowsPerSecond: number };
+  readonly postgres: {
+    readonly exportMs: number;
+    readonly copyMs: number;
+    readonly indexMs: number;
+    readonly rowsPerSecond: number;
+  };
 }
 
 const TABLE_DDL: Record<string, string> = {
@@ -50,14 +55,20 @@ const INDEXES: ((table: (name: string) => string) => string)[] = [
 ];
 
 /** Loads `dir` into the PostgreSQL database of `pool`, replacing the tables of a previous load. */
-export async function loadDatasetIntoPostgres(pool: pg.Pool, dir: string, options: LoadOptions = {}): Promise<PostgresLoadReport> {
+export async function loadDatasetIntoPostgres(
+  pool: pg.Pool,
+  dir: string,
+  options: LoadOptions = {},
+): Promise<PostgresLoadReport> {
   const store = await DuckStore.open(':memory:');
   const scratch = await mkdtemp(join(tmpdir(), 'seg-pg-load-'));
   try {
     const report = await loadDataset(store, dir, options);
     let t0 = performance.now();
     for (const [table, sql] of Object.entries(EXPORTS)) {
-      await store.run(`COPY (${sql}) TO '${join(scratch, `${table}.csv`).replaceAll("'", "''")}' (FORMAT csv, HEADER false)`);
+      await store.run(
+        `COPY (${sql}) TO '${join(scratch, `${table}.csv`).replaceAll("'", "''")}' (FORMAT csv, HEADER false)`,
+      );
     }
     const exportMs = performance.now() - t0;
     options.onStage?.('export csv', exportMs);
@@ -74,16 +85,17 @@ export async function loadDatasetIntoPostgres(pool: pg.Pool, dir: string, option
       }
       await client.query(`DROP TABLE IF EXISTS ${fresh(TABLES.meta)}`);
       await client.query(`CREATE TABLE ${fresh(TABLES.meta)} (key TEXT PRIMARY KEY, value TEXT)`);
-      await client.query(`INSERT INTO ${fresh(TABLES.meta)} VALUES ('schema', $1), ('report', $2)`, [
-        JSON.stringify(report.schema),
-        JSON.stringify(report),
-      ]);
+      await client.query(
+        `INSERT INTO ${fresh(TABLES.meta)} VALUES ('schema', $1), ('report', $2)`,
+        [JSON.stringify(report.schema), JSON.stringify(report)],
+      );
       const copyMs = performance.now() - t0;
       options.onStage?.('copy into postgres', copyMs);
 
       t0 = performance.now();
       for (const index of INDEXES) await client.query(index(fresh));
-      for (const table of [TABLES.profiles, TABLES.events]) await client.query(`ANALYZE ${fresh(table)}`);
+      for (const table of [TABLES.profiles, TABLES.events])
+        await client.query(`ANALYZE ${fresh(table)}`);
       const indexMs = performance.now() - t0;
       options.onStage?.('index and analyze', indexMs);
 
@@ -99,7 +111,15 @@ export async function loadDatasetIntoPostgres(pool: pg.Pool, dir: string, option
         throw e;
       }
       const rows = report.counts.profiles + report.counts.events + report.counts.identities;
-      return { ...report, postgres: { exportMs, copyMs, indexMs, rowsPerSecond: Math.round(rows / ((exportMs + copyMs) / 1000)) } };
+      return {
+        ...report,
+        postgres: {
+          exportMs,
+          copyMs,
+          indexMs,
+          rowsPerSecond: Math.round(rows / ((exportMs + copyMs) / 1000)),
+        },
+      };
     } finally {
       client.release();
     }

@@ -38,11 +38,17 @@ function isRoot(): boolean {
 }
 
 function install(): void {
-  if (!isRoot()) throw new PostgresUnavailable('PostgreSQL is not installed (/usr/lib/postgresql/*/bin/postgres) and this user cannot apt-get install it');
+  if (!isRoot())
+    throw new PostgresUnavailable(
+      'PostgreSQL is not installed (/usr/lib/postgresql/*/bin/postgres) and this user cannot apt-get install it',
+    );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'postgresql']]) {
     const r = spawnSync('apt-get', args, { env, stdio: 'pipe', timeout: 600_000 });
-    if (r.status !== 0) throw new PostgresUnavailable(`apt-get ${args.join(' ')} failed: ${String(r.stderr).slice(-500)}`);
+    if (r.status !== 0)
+      throw new PostgresUnavailable(
+        `apt-get ${args.join(' ')} failed: ${String(r.stderr).slice(-500)}`,
+      );
   }
 }
 
@@ -64,7 +70,8 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   if (!bin) {
     install();
     bin = findBin();
-    if (!bin) throw new PostgresUnavailable('apt-get installed postgresql, but no server binary was found');
+    if (!bin)
+      throw new PostgresUnavailable('apt-get installed postgresql, but no server binary was found');
   }
   const dir = mkdtempSync(join(tmpdir(), 'seg-pg-'));
   // initdb refuses to run as root: run the server as the postgres user then
@@ -77,10 +84,22 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   const run = (cmd: string, args: string[]) => {
     const [exe, ...rest] = [...asUser, join(bin, cmd), ...args];
     const r = spawnSync(exe!, rest, { stdio: 'pipe', timeout: 120_000 });
-    if (r.status !== 0) throw new PostgresUnavailable(`${cmd} failed: ${String(r.stderr || r.stdout).slice(-800)}`);
+    if (r.status !== 0)
+      throw new PostgresUnavailable(`${cmd} failed: ${String(r.stderr || r.stdout).slice(-800)}`);
   };
   const data = join(dir, 'data');
-  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C.UTF-8']);
+  run('initdb', [
+    '-D',
+    data,
+    '-A',
+    'trust',
+    '-U',
+    'postgres',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+  ]);
   const port = await freePort();
   const options = [
     `-p ${port}`,
@@ -94,7 +113,18 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     '-c maintenance_work_mem=256MB',
     '-c max_wal_size=4GB',
   ].join(' ');
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+  run('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    options,
+    'start',
+  ]);
   let stopped = false;
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,

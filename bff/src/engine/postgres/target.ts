@@ -14,16 +14,23 @@ const field = postgresDialect.structField;
  * events(pk, ts, attrs JSONB), as engine/postgres/load.ts writes them.
  */
 export const postgresLayout: TableLayout = {
-  profileField: (alias, name, type) => (name === 'identityMap' ? `${alias}.identity_map` : field(`${alias}.attrs`, name, type)),
-  eventField: (alias, name, type) => (name === 'timestamp' ? `${alias}.ts` : field(`${alias}.attrs`, name, type)),
+  profileField: (alias, name, type) =>
+    name === 'identityMap' ? `${alias}.identity_map` : field(`${alias}.attrs`, name, type),
+  eventField: (alias, name, type) =>
+    name === 'timestamp' ? `${alias}.ts` : field(`${alias}.attrs`, name, type),
   eventStruct: (alias) => `(${alias}.attrs || jsonb_build_object('timestamp', ${alias}.ts))`,
-  profileStruct: (alias) => `(${alias}.attrs || jsonb_build_object('identityMap', ${alias}.identity_map))`,
+  profileStruct: (alias) =>
+    `(${alias}.attrs || jsonb_build_object('identityMap', ${alias}.identity_map))`,
   eventTimestamp: (alias) => `${alias}.ts`,
 };
 
 /** A pool whose sessions read and write timestamps as UTC. */
 export function postgresPool(connectionString: string, max = 4): pg.Pool {
-  return new pg.Pool({ connectionString, max, options: '-c TimeZone=UTC -c DateStyle=ISO -c jit=off' });
+  return new pg.Pool({
+    connectionString,
+    max,
+    options: '-c TimeZone=UTC -c DateStyle=ISO -c jit=off',
+  });
 }
 
 export function postgresTarget(pool: pg.Pool): EngineTarget {
@@ -31,7 +38,8 @@ export function postgresTarget(pool: pg.Pool): EngineTarget {
     dialect: postgresDialect,
     layout: postgresLayout,
     runner: {
-      all: async (sql, params) => (await pool.query(sql, params as unknown[])).rows as Record<string, unknown>[],
+      all: async (sql, params) =>
+        (await pool.query(sql, params as unknown[])).rows as Record<string, unknown>[],
     },
   };
 }
