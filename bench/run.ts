@@ -4,10 +4,14 @@
  */
 import { benchApi } from './api.ts';
 import { benchEngine } from './engine.ts';
+import { benchExports } from './exports.ts';
+import { benchJobs } from './jobs.ts';
 import { benchParse } from './parse.ts';
 import { writeFigures } from './report.ts';
 
 const [which, ...rest] = process.argv.slice(2);
 if (!which || which === 'parse') console.log(`figures: ${writeFigures('parse', await benchParse())}`);
 if (!which || which === 'engine') console.log(`figures: ${writeFigures('engine', await benchEngine(rest))}`);
+if (!which || which === 'exports') console.log(`figures: ${writeFigures('exports', await benchExports(rest))}`);
 if (!which || which === 'api') console.log(`figures: ${writeFigures('api', await benchApi(rest))}`);
+if (!which || which === 'jobs') console.log(`figures: ${writeFigures('jobs', await benchJobs(rest))}`);

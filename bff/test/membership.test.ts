@@ -78,7 +78,7 @@ describe('membership across two runs on changed data', () => {
       expect(run2.metrics.segmentedProfileCounter[gold]).toBe(gainers.length + expectExisting);
       for (const id of gainers) expect(after.get(id)).toMatchObject({ status: 'realized', qt: '2026-06-16T12:00:00Z' });
       for (const id of losers) expect(after.get(id)).toMatchObject({ status: 'exited', qt: '2026-06-15T12:00:00Z' });
-      for (const [id, r] of before) if (!losers.includes(id)) expect(after.get(id)).toMatchObject({ status: 'existing', qt: '2026-06-15T12:00:00Z' });
+      for (const id of before.keys()) if (!losers.includes(id)) expect(after.get(id)).toMatchObject({ status: 'existing', qt: '2026-06-15T12:00:00Z' });
 
       // a third run: the exited ones are gone (exited lasts one run), the realized ones are existing
       const run3 = await waitJob(srv, (await createJob(srv, [gold])).id);

@@ -205,11 +205,11 @@ function firingFromRow(r: Record<string, unknown>): FiringRow {
   };
 }
 
-/** The latest firing of a schedule (cron only when `cronOnly`). */
+/** The last recorded firing of a schedule; with `cronOnly`, the cron firing of the latest scheduled time. */
 export function lastFiring(db: ControlDb, scheduleId: string, cronOnly = false): FiringRow | undefined {
   const r = db
     .prepare(
-      `SELECT * FROM schedule_firings WHERE schedule_id = ? ${cronOnly ? "AND trigger = 'cron'" : ''} ORDER BY scheduled_time DESC LIMIT 1`,
+      `SELECT * FROM schedule_firings WHERE schedule_id = ? ${cronOnly ? "AND trigger = 'cron'" : ''} ORDER BY ${cronOnly ? 'scheduled_time' : 'rowid'} DESC LIMIT 1`,
     )
     .get(scheduleId) as Record<string, unknown> | undefined;
   return r && firingFromRow(r);

@@ -158,7 +158,7 @@ export class Scheduler {
       try {
         mod = (await import('./exportJobs.js')) as { createExportJob?: unknown };
       } catch (err) {
-        throw new Error(`export jobs are not available in this build (${errorMessage(err)})`);
+        throw new Error(`export jobs are not available in this build (${errorMessage(err)})`, { cause: err });
       }
       if (typeof mod.createExportJob !== 'function') throw new Error('export jobs are not available in this build (createExportJob missing)');
       const create = mod.createExportJob as (

@@ -129,3 +129,30 @@ export async function request<T>(
   }
   return body as T;
 }
+
+/** Downloads a file of the API (with the sandbox header) and hands it to the browser as a file. */
+export async function downloadFile(path: string, fileName: string): Promise<void> {
+  const res = await fetch(path, {
+    headers: { 'x-sandbox-name': apiState.sandbox },
+    credentials: 'same-origin',
+  });
+  if (!res.ok) {
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(res.status, errorMessage(res.status, body, res.statusText), body);
+  }
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

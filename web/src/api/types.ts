@@ -20,4 +20,32 @@ export type {
   SegmentDefinitionInput,
   SegmentDefinitionWritten,
   SessionInfo,
+  SearchNamespaces,
+  SearchEntities,
+  SearchEntity,
+  SegmentJob,
+  SegmentJobStatus,
+  Schedule,
+  ScheduleCreate,
+  ExportJob,
+  ExportJobCreate,
+  ExportJobList,
+  ExportJobStatus,
+  ExportFormat,
+  Dataset,
+  DatasetCreate,
+  Batch,
+  BatchFiles,
 } from '@seg/shared';
+
+import type { SegmentJob as Job, Schedule as Sched } from '@seg/shared';
+export interface SegmentJobList {
+  _page: { totalCount: number; pageSize: number };
+  children: Job[];
+  _links: { next: { href?: string } };
+}
+export interface ScheduleList {
+  _page: { totalCount: number; pageSize: number; next?: string };
+  children: Sched[];
+  _links: { next: { href?: string } };
+}

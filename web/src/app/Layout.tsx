@@ -1,4 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { Button } from 'react-aria-components';
 import { api } from '../api/endpoints.ts';
@@ -18,6 +19,24 @@ export function Layout() {
   const { session, sandbox, sandboxes, setSandbox } = useSession();
   const qc = useQueryClient();
   const navigate = useNavigate();
+  // "/" (outside a text field) or Ctrl/⌘+K opens the search
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      const typing =
+        !!t &&
+        (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) || !!t.closest?.('.monaco-editor'));
+      const ctrlK = (e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k';
+      if (ctrlK || (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey)) {
+        e.preventDefault();
+        void navigate('/search');
+        // the page may be there already: focus its box
+        setTimeout(() => document.querySelector<HTMLInputElement>('.search-wide input')?.focus(), 0);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
   const logout = async () => {
     try {
       await api.logout();
@@ -35,7 +54,9 @@ export function Layout() {
           <ul>
             {NAV.map(([to, label]) => (
               <li key={to}>
-                <NavLink to={to}>{label}</NavLink>
+                <NavLink to={to} {...(to === '/search' ? { 'aria-keyshortcuts': '/ Control+K', title: 'Search (/ or Ctrl+K)' } : {})}>
+                  {label}
+                </NavLink>
               </li>
             ))}
           </ul>

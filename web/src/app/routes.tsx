@@ -1,6 +1,5 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, type RouteObject } from 'react-router';
-import { JobPage, PlaceholderPage } from '../pages/PlaceholderPage.tsx';
 import { LoginPage } from '../pages/LoginPage.tsx';
 import { NotFoundPage } from '../pages/NotFoundPage.tsx';
 import { SegmentsPage } from '../pages/SegmentsPage.tsx';
@@ -9,6 +8,18 @@ import { RequireSession } from './session.tsx';
 
 // The builder (and with it Monaco and the PQL checker) is a separate chunk, loaded on its routes only.
 const BuilderPage = lazy(() => import('../pages/BuilderPage.tsx'));
+
+// The dashboards: each its own chunk (charts and cron libraries stay off the first page).
+const JobsPage = lazy(() => import('../pages/JobsPage.tsx'));
+const JobDetailPage = lazy(() => import('../pages/JobDetailPage.tsx'));
+const SchedulesPage = lazy(() => import('../pages/SchedulesPage.tsx'));
+const ExportsPage = lazy(() => import('../pages/ExportsPage.tsx'));
+const SearchPage = lazy(() => import('../pages/SearchPage.tsx'));
+const DatasetsPage = lazy(() => import('../pages/DatasetsPage.tsx'));
+
+function Page({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<p role="status">Loading…</p>}>{children}</Suspense>;
+}
 
 function Builder() {
   return (
@@ -32,12 +43,12 @@ export const routes: RouteObject[] = [
       { path: 'segments', element: <SegmentsPage /> },
       { path: 'segments/new', element: <Builder /> },
       { path: 'segments/:id', element: <Builder /> },
-      { path: 'jobs', element: <PlaceholderPage page="jobs" /> },
-      { path: 'jobs/:id', element: <JobPage /> },
-      { path: 'exports', element: <PlaceholderPage page="exports" /> },
-      { path: 'schedules', element: <PlaceholderPage page="schedules" /> },
-      { path: 'search', element: <PlaceholderPage page="search" /> },
-      { path: 'datasets', element: <PlaceholderPage page="datasets" /> },
+      { path: 'jobs', element: <Page><JobsPage /></Page> },
+      { path: 'jobs/:id', element: <Page><JobDetailPage /></Page> },
+      { path: 'exports', element: <Page><ExportsPage /></Page> },
+      { path: 'schedules', element: <Page><SchedulesPage /></Page> },
+      { path: 'search', element: <Page><SearchPage /></Page> },
+      { path: 'datasets', element: <Page><DatasetsPage /></Page> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

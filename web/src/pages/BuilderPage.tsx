@@ -31,6 +31,7 @@ import { useDiagnostics } from './builder/useDiagnostics.ts';
 import { useLiveEstimate } from './builder/useLiveEstimate.ts';
 
 const PqlEditor = lazy(() => import('../editor/PqlEditor.tsx'));
+const SegmentHistory = lazy(() => import('./builder/SegmentHistory.tsx'));
 
 type Method = 'batch' | 'streaming' | 'edge';
 
@@ -339,6 +340,11 @@ export default function BuilderPage() {
             total={facts?.exact ? facts.size : undefined}
             defaultColumns={columns}
           />
+          {id && (
+            <Suspense fallback={null}>
+              <SegmentHistory segmentId={id} />
+            </Suspense>
+          )}
         </div>
       </div>
     </section>

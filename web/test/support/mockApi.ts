@@ -62,7 +62,7 @@ export function mockApi(routes: Record<string, Handler>): Recorded[] {
             },
           };
       const status = res.status ?? 200;
-      return new Response(res.body === undefined ? '' : JSON.stringify(res.body), {
+      return new Response(res.body === undefined ? null : JSON.stringify(res.body), {
         status,
         headers: { 'Content-Type': 'application/json' },
       });

@@ -710,7 +710,7 @@ export class SqlProgram {
   private canPushDown(source: Expr, subtree: Expr, ctx: Ctx): boolean {
     if (ctx.inEventScan || ctx.scopes.length !== 1) return false;
     let base = source;
-    while (base.kind === 'Filter') base = base.object;
+    while (base.kind === 'Filter' || base.kind === 'Select') base = base.kind === 'Filter' ? base.object : base.source;
     if (base.kind !== 'XEvent') return false;
     return this.selfContained(subtree, ctx);
   }
@@ -741,15 +741,26 @@ export class SqlProgram {
     return ok && events === 1;
   }
 
-  /** Conditions of the filters stacked on xEvent, compiled on the event row. */
+  /**
+   * Conditions of the filters and selects stacked on xEvent, compiled on the
+   * event row: a filter's condition sees the event as its scope, a select's
+   * `where` sees it as the select's variable.
+   */
   private filterConditions(source: Expr, eventCtx: Ctx): string[] {
     const conditions: string[] = [];
+    const outer: Ctx = { ...eventCtx, scopes: eventCtx.scopes.slice(0, -1) };
     let n = source;
-    while (n.kind === 'Filter') {
-      conditions.unshift(this.looseCond(n.condition, eventCtx));
-      n = n.object;
+    for (;;) {
+      if (n.kind === 'Filter') {
+        conditions.unshift(this.looseCond(n.condition, eventCtx));
+        n = n.object;
+      } else if (n.kind === 'Select') {
+        if (n.where) conditions.unshift(this.looseCond(n.where, this.bind(outer, n, [this.eventRowVar()])));
+        n = n.source;
+      } else {
+        return conditions;
+      }
     }
-    return conditions;
   }
 
   private eventRowVar(): VarValue {
@@ -806,24 +817,42 @@ export class SqlProgram {
     return `coalesce(${list}, ${d.listLiteral([])})`;
   }
 
-  /** `xEvent[c]` in a boolean position → bool_or over the scan. */
+  /** `xEvent[c]` (or `select v from xEvent where c`) in a boolean position → a count over the scan. */
   private pushdownTruthiness(node: Expr, ctx: Ctx): string | undefined {
-    if (node.kind === 'Filter' || node.kind === 'XEvent') {
-      if (!this.canPushDown(node, node, ctx)) return undefined;
-      const ec = this.eventCtx(ctx);
-      const c = this.filterConditions(node, ec).join(' AND ') || 'TRUE';
-      return `coalesce(${this.scan.column(this.d.countIf(c), c === 'TRUE' ? undefined : c)} > 0, FALSE)`;
-    }
-    if (node.kind === 'Select' && this.canPushDown(node.source, node, ctx)) {
-      const ec = this.eventCtx(ctx);
-      // select binds a variable but pushes no scope: bare names in `where` stay profile fields
-      const rowCtx = this.bind({ ...ctx, inEventScan: true }, node, [this.eventRowVar()]);
-      const parts = this.filterConditions(node.source, ec);
-      if (node.where) parts.push(this.cond(node.where, rowCtx));
-      const c = parts.join(' AND ') || 'TRUE';
-      return `coalesce(${this.scan.column(this.d.countIf(c), c === 'TRUE' ? undefined : c)} > 0, FALSE)`;
-    }
-    return undefined;
+    if (node.kind !== 'Filter' && node.kind !== 'XEvent' && node.kind !== 'Select') return undefined;
+    if (!this.canPushDown(node, node, ctx)) return undefined;
+    const c = this.filterConditions(node, this.eventCtx(ctx)).join(' AND ') || 'TRUE';
+    return `coalesce(${this.scan.column(this.d.countIf(c), c === 'TRUE' ? undefined : c)} > 0, FALSE)`;
+  }
+
+  /**
+   * `xEvent[c].topN(key, n).head()` (n ≥ 1; likewise bottomN): the event with
+   * the highest (lowest) key, ties in time order — one ordered aggregate
+   * instead of a sorted list of every event.
+   */
+  private pushdownRankedHead(node: Extract<Expr, { kind: 'Method' }>, ctx: Ctx): string | undefined {
+    const ranked = node.receiver;
+    if (ranked.kind !== 'Method') return undefined;
+    const id = ctx.q.entries.get(ranked)?.id;
+    if (id !== 'method:topN' && id !== 'method:bottomN') return undefined;
+    const n = ranked.args[1];
+    if (n?.kind !== 'Integer' || n.value < 1) return undefined;
+    if (!this.canPushDown(ranked.receiver, node, ctx)) return undefined;
+    const ec = this.eventCtx(ctx);
+    const key = this.value(ranked.args[0]!, ec);
+    const c = [...this.filterConditions(ranked.receiver, ec), `${key} IS NOT NULL`].join(' AND ');
+    const { layout } = this.options;
+    return this.scan.column(
+      this.d.firstOrderedIf(
+        layout.eventStruct(EVENT_ALIAS),
+        [
+          [key, id === 'method:topN' ? 'DESC' : 'ASC'],
+          [layout.eventTimestamp(EVENT_ALIAS), 'ASC'],
+        ],
+        c,
+      ),
+      c,
+    );
   }
 
   /** `xEvent[c].count()/sum(x)/average/min/max/exists/all` → one aggregate column. */
@@ -965,7 +994,7 @@ export class SqlProgram {
     if (id === 'method:count' && node.receiver.kind === 'Method' && ctx.q.entries.get(node.receiver)?.id === 'method:distinct') {
       this.unordered.add(node.receiver.receiver);
     }
-    const pushed = this.pushdownAggregate(node, id, ctx);
+    const pushed = id === 'method:head' ? this.pushdownRankedHead(node, ctx) : this.pushdownAggregate(node, id, ctx);
     if (pushed) return pushed;
     const rule = METHOD_RULES[id];
     if (!rule) throw new CompileError(`No SQL rule for ${id}`, node);

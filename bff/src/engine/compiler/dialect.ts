@@ -107,6 +107,8 @@ export interface SqlDialect {
    * each value is itself a list, their elements, flattened one level, nulls dropped.
    */
   projectedList(value: string, orderBy: string | undefined, valuesAreLists: boolean): string;
+  /** The value of the first row meeting the condition, in the given order. */
+  firstOrderedIf(value: string, orderBy: readonly (readonly [string, 'ASC' | 'DESC'])[], condition: string): string;
 }
 
 export type SqlIntervalUnit = 'MILLISECOND' | 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY' | 'MONTH' | 'YEAR';

@@ -101,6 +101,8 @@ export const duckdbDialect: SqlDialect = {
   boolAndIf: (v, c) => `bool_and(${v}) FILTER (WHERE ${c})`,
   sortedListIf: (v, c) => `list(${v} ORDER BY ${v}) FILTER (WHERE ${c} AND ${v} IS NOT NULL)`,
   listAll: (row, orderBy) => `list(${row} ORDER BY ${orderBy})`,
+  firstOrderedIf: (value, orderBy, condition) =>
+    `first(${value} ORDER BY ${orderBy.map(([k, dir]) => `${k} ${dir}`).join(', ')}) FILTER (WHERE ${condition})`,
   projectedList(value, orderBy, valuesAreLists) {
     const rows = `list(${value}${orderBy ? ` ORDER BY ${orderBy}` : ''}) FILTER (WHERE ${value} IS NOT NULL)`;
     if (!valuesAreLists) return rows;

@@ -316,6 +316,8 @@ export const postgresDialect: SqlDialect = {
   sortedListIf: (v, c) =>
     `array_agg(to_jsonb(${v}) ORDER BY ${v}) FILTER (WHERE ${c} AND ${v} IS NOT NULL)`,
   listAll: (row, orderBy) => `array_agg(${row} ORDER BY ${orderBy})`,
+  firstOrderedIf: (value, orderBy, condition) =>
+    `(array_agg(${value} ORDER BY ${orderBy.map(([k, dir]) => `${k} ${dir}`).join(', ')}) FILTER (WHERE ${condition}))[1]`,
   projectedList(value, orderBy, valuesAreLists) {
     if (!valuesAreLists)
       return `array_agg(to_jsonb(${value})${orderBy ? ` ORDER BY ${orderBy}` : ''}) FILTER (WHERE ${value} IS NOT NULL)`;
