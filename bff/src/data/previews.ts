@@ -20,6 +20,8 @@
  * NEW → RUNNING → RESULT_READY | FAILED; the whole evaluation has SEG_QUERY_TIMEOUT_MS, after which
  * the running query is interrupted and the preview FAILS with a message naming the limit.
  */
+import { listAllDefinitions } from '../control/definitions.js';
+import { ensureMembershipTables, membershipCondition } from '../jobs/membership.js';
 import { randomUUID } from 'node:crypto';
 import {
   analyzeText,
@@ -184,7 +186,10 @@ export class PreviewManager {
   async create(scope: Scope, expression: string): Promise<PreviewRecord> {
     const data = await this.services.dataPlane.forSandbox(scope.orgId, scope.sandbox.name);
     const definitions = this.resolver?.(scope);
-    const query = this.check(expression, data.schema, definitions, data);
+    // inSegment reads the latest successful segment job's membership (issue 6)
+    if (data.store) await ensureMembershipTables(data.store);
+    const knownSegmentIds = new Set(listAllDefinitions(this.services.db, { orgId: scope.orgId, sandboxId: scope.sandbox.id }).map((d) => d.id));
+    const query = this.check(expression, data.schema, definitions, data, knownSegmentIds);
     const previews = this.scopeOf(scope, true)!;
     this.makeRoom(previews);
     const wall = Date.now();
@@ -257,10 +262,11 @@ export class PreviewManager {
     schema: DataSchema,
     definitions: ReadonlyMap<string, CheckedQuery> | undefined,
     data: SandboxData,
+    knownSegmentIds: ReadonlySet<string>,
   ): CheckedQuery {
     const analysis = analyzeText(expression, {
       schema,
-      ...(definitions ? { knownSegmentIds: new Set(definitions.keys()) } : {}),
+      knownSegmentIds: definitions ? new Set([...knownSegmentIds, ...definitions.keys()]) : knownSegmentIds,
     });
     if (analysis.errors.length > 0) {
       const first = analysis.errors[0]!;
@@ -272,7 +278,7 @@ export class PreviewManager {
     }
     // compile once now, so that what the engine cannot evaluate is a 400 too
     try {
-      newProgram(data.target, this.services.now(), definitions).condition(analysis.checked);
+      newProgram(data.target, this.services.now(), definitions, membershipCondition).condition(analysis.checked);
     } catch (err) {
       if (!(err instanceof CompileError)) throw err;
       const pos = err.node ? positionOf(expression, err.node.span.start) : undefined;
@@ -383,6 +389,7 @@ export class PreviewManager {
         namespaces,
         threshold: this.sampleThreshold,
         ...(definitions ? { definitions } : {}),
+        membershipCondition,
         run: (sql, values) => track(data.store.interruptible(sql, values as never)) as Promise<Record<string, unknown>[]>,
         collect: (sql, values, sink) => stream(sql, values, (columns) => sink(columns[0]!, columns[1]!)),
         onMembers: (pks) => collected.push(pks),
@@ -393,7 +400,7 @@ export class PreviewManager {
       });
       if (!estimate.membersCollected) {
         // the estimate read a sample: the members need their own pass over the full data
-        const p = newProgram(data.target, now, definitions);
+        const p = newProgram(data.target, now, definitions, membershipCondition);
         const condition = p.condition(query);
         const statement = p.params.finish(`SELECT CAST(p.pk AS DOUBLE) AS pk FROM ${p.fromClause()} WHERE ${condition}`);
         await stream(statement.sql, statement.values, (columns) => collected.push(columns[0]!));

@@ -17,6 +17,7 @@
  * full data; T to 20 T → T profiles; above → 5%.
  */
 import type { CheckedQuery } from '@seg/shared';
+import type { CompileOptions } from './compiler/compile.js';
 import { SqlProgram } from './compiler/compile.js';
 import type { EngineTarget } from './evaluate.js';
 
@@ -114,6 +115,7 @@ export function newProgram(
   target: EngineTarget,
   now: number,
   definitions?: ReadonlyMap<string, CheckedQuery>,
+  membershipCondition?: CompileOptions['membershipCondition'],
 ): SqlProgram {
   return new SqlProgram({
     dialect: target.dialect,
@@ -123,6 +125,7 @@ export function newProgram(
       const query = definitions?.get(id);
       return query ? { kind: 'inline', query } : { kind: 'membership' };
     },
+    ...(membershipCondition ? { membershipCondition } : {}),
   });
 }
 
@@ -134,8 +137,9 @@ export function stepStatement(
   lo: number,
   hi: number,
   definitions?: ReadonlyMap<string, CheckedQuery>,
+  membershipCondition?: CompileOptions['membershipCondition'],
 ): { sql: string; values: unknown[] } {
-  const p = newProgram(target, now, definitions);
+  const p = newProgram(target, now, definitions, membershipCondition);
   const condition = p.condition(query);
   const restrict = (pk: string) => `${bucketSql(pk)} >= ${lo} AND ${bucketSql(pk)} < ${hi}`;
   const sql = `WITH m AS MATERIALIZED (SELECT p.identity_map AS im FROM ${p.fromClause(restrict)} WHERE ${condition})
@@ -168,8 +172,9 @@ export function memberStepStatement(
   hi: number,
   namespaces: readonly string[],
   definitions?: ReadonlyMap<string, CheckedQuery>,
+  membershipCondition?: CompileOptions['membershipCondition'],
 ): { sql: string; values: unknown[] } {
-  const p = newProgram(target, now, definitions);
+  const p = newProgram(target, now, definitions, membershipCondition);
   const condition = p.condition(query);
   const restrict = (pk: string) => `${bucketSql(pk)} >= ${lo} AND ${bucketSql(pk)} < ${hi}`;
   const cases = namespaces.map((ns, i) => `WHEN ${sqlString(ns)} THEN ${2 ** i}`).join(' ');
@@ -199,6 +204,8 @@ export interface ProgressiveOptions {
   readonly threshold?: number;
   /** Definitions `inSegment` may reference, by id. */
   readonly definitions?: ReadonlyMap<string, CheckedQuery>;
+  /** How inSegment of a definition outside `definitions` reads membership. */
+  readonly membershipCondition?: CompileOptions['membershipCondition'];
   /** Per-bucket profile counts (computed when absent). */
   readonly counts?: readonly number[];
   /** Runs one statement (e.g. interruptibly, with a time limit); target.runner.all by default. */
@@ -258,7 +265,7 @@ export async function estimateProgressively(
     if (collecting) {
       const dict = dictionary!;
       const bits = new Array<number>(dict.length).fill(0);
-      const statement = memberStepStatement(target, query, options.now, lo, hi, dict, options.definitions);
+      const statement = memberStepStatement(target, query, options.now, lo, hi, dict, options.definitions, options.membershipCondition);
       await options.collect!(statement.sql, statement.values, (pks, masks) => {
         matched += pks.length;
         options.onMembers?.(pks);
@@ -271,7 +278,7 @@ export async function estimateProgressively(
         if (bits[b]! > 0) namespaces.set(ns, (namespaces.get(ns) ?? 0) + bits[b]!);
       });
     } else {
-      const statement = stepStatement(target, query, options.now, lo, hi, options.definitions);
+      const statement = stepStatement(target, query, options.now, lo, hi, options.definitions, options.membershipCondition);
       const rows = await run(statement.sql, statement.values);
       for (const r of rows) {
         const n = Number(r.n);
