@@ -83,7 +83,7 @@ describe('queueing, progress and cancellation (in process)', () => {
     expect(['CANCELLING', 'CANCELLED']).toContain(cancelling.body.status);
     const cancelled = await waitJob(srv, a.id);
     expect(cancelled.status).toBe('CANCELLED');
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(Date.now() - t0).toBeLessThan(15_000); // interrupted, not run to completion (generous for a loaded machine)
     // B runs after A; gold's membership (from the baseline) was kept: everyone existing
     const bDone = await waitJob(srv, b.id, 'prod', undefined, 120_000);
     expect(bDone.status).toBe('SUCCEEDED');

@@ -35,7 +35,7 @@ describe('app shell', () => {
     expect(router.state.location.search).toBe('?next=%2Fsegments');
   });
 
-  it('renders the header with the main navigation and the sandbox switcher for a session', async () => {
+  it('renders the header with the main navigation and the sandbox switcher for a session', { timeout: 20_000 }, async () => {
     mockApi({
       '/api/session': () => ({ body: SESSION }),
       '/data/foundation/sandbox-management/sandboxes': () => ({
@@ -93,6 +93,9 @@ describe('app shell', () => {
     const sandbox = screen.getByRole('combobox', { name: 'Sandbox' }) as HTMLSelectElement;
     expect(sandbox.value).toBe('prod');
     expect(await screen.findByRole('option', { name: 'Development (dev)' })).toBeDefined();
-    expect(screen.getByRole('heading', { level: 2, name: 'Jobs' })).toBeDefined();
+    // the Jobs page is its own chunk
+    expect(
+      await screen.findByRole('heading', { level: 2, name: 'Jobs' }, { timeout: 10_000 }),
+    ).toBeDefined();
   });
 });

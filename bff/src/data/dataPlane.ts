@@ -146,6 +146,24 @@ export class DataPlane {
     return p;
   }
 
+  /**
+   * Reloads a sandbox's data from a dataset directory (batch ingestion): the loader swaps the
+   * tables atomically (a bad file leaves the previous data untouched and throws a DatasetError
+   * naming the file and line), then the schema and counts are read again.
+   */
+  async reload(orgId: string, sandboxName: string, dir: string): Promise<SandboxData> {
+    const current = await this.forSandbox(orgId, sandboxName);
+    const report = await loadDataset(current.store, dir);
+    const data = await this.describe(current.store, report, report.schema);
+    this.open.set(`${orgId}\u0000${sandboxName}`, Promise.resolve(data));
+    return data;
+  }
+
+  /** The directory the primary dataset was loaded from (SEG_DATA_DIR or the demo data). */
+  primarySource(orgId: string, sandboxName: string): string | undefined {
+    return orgId === this.primaryOrg && sandboxName === 'prod' ? this.statusValue.source : undefined;
+  }
+
   /** Closes every DuckDB store (interrupting running queries). */
   async close(): Promise<void> {
     this.closed = true;

@@ -165,6 +165,26 @@ async function runBatch(
   return { results, sql: statement.sql };
 }
 
+/**
+ * Counts many definitions' members in one pass (one row back, whatever the
+ * audience sizes): what job metrics and benchmarks need without the members.
+ */
+export async function countBatch(
+  target: EngineTarget,
+  definitions: readonly Definition[],
+  options: EvaluationOptions,
+): Promise<Map<string, number>> {
+  const all = new Map<string, CheckedQuery>(options.definitions ?? []);
+  for (const d of definitions) all.set(d.id, d.query);
+  const cycles = findCycles([...all].map(([id, q]) => ({ id, segmentRefs: q.segmentRefs })));
+  if (cycles.length) throw new CompileError(`Segments reference each other in a cycle: ${cycles[0]!.join(' → ')}`);
+  const p = program(target, { ...options, definitions: all });
+  const counts = definitions.map((d, i) => `count(*) FILTER (WHERE ${p.condition(d.query)}) AS c${i}`);
+  const statement = p.params.finish(`SELECT ${counts.join(', ')} FROM ${p.fromClause()}`);
+  const row = (await target.runner.all(statement.sql, statement.values))[0] ?? {};
+  return new Map(definitions.map((d, i) => [d.id, Number(row[`c${i}`] ?? 0)]));
+}
+
 function toMember(row: Record<string, unknown>): Member {
   return { pk: Number(row.pk), namespace: String(row.primary_ns), id: String(row.primary_id) };
 }

@@ -33,6 +33,7 @@ import { CATALOG_MOUNTS, catalogRouter } from './routes/catalog.js';
 import { definitionsRouter } from './routes/definitions.js';
 import { exportsRouter } from './routes/exports.js';
 import { imsRouter } from './routes/ims.js';
+import { IMPORT_BASE, ingestRouter } from './routes/ingest.js';
 import { jobsRouter } from './routes/jobs.js';
 import { previewsRouter } from './routes/previews.js';
 import { sandboxesRouter, SANDBOX_BASE } from './routes/sandboxes.js';
@@ -129,6 +130,7 @@ export function createApp(services: Services): Express {
   ups.use(schedulesRouter(services));
   app.use(UPS_BASE, authenticate(services, { sandbox: 'required' }), perPrincipal, requireJsonBody, jsonBody, ups);
   app.use(CATALOG_MOUNTS, authenticate(services, { sandbox: 'required' }), perPrincipal, requireJsonBody, jsonBody, catalogRouter(services));
+  app.use(IMPORT_BASE, authenticate(services, { sandbox: 'required' }), perPrincipal, ingestRouter(services));
 
   // Any other /data path: authenticate first (no route discovery without credentials).
   app.use('/data', authenticate(services, { sandbox: 'optional' }));

@@ -7,3 +7,4 @@ export * from './jobs.js';
 export * from './schedules.js';
 export * from './datasets.js';
 export * from './exports.js';
+export * from './ingest.js';

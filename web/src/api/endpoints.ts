@@ -27,6 +27,9 @@ import type {
   DatasetCreate,
   Batch,
   BatchFiles,
+  IngestBatch,
+  IngestBatchList,
+  IngestSummary,
 } from './types.ts';
 
 export const UPS = '/data/core/ups';
@@ -152,6 +155,20 @@ export const api = {
     request<Record<string, Batch>>('GET', `${CATALOG}/batches/${enc(id)}`, { signal }),
   listBatchFiles: (batchId: string, signal?: AbortSignal) =>
     request<BatchFiles>('GET', `${EXPORT}/batches/${enc(batchId)}/files`, { signal }),
+
+  // batch ingestion
+  ingestSummary: (signal?: AbortSignal) =>
+    request<IngestSummary>('GET', `${IMPORT}/summary`, { signal }),
+  listIngestBatches: (signal?: AbortSignal) =>
+    request<IngestBatchList>('GET', `${IMPORT}/batches`, { signal }),
+  createIngestBatch: (datasetId: string, format: 'json' | 'parquet') =>
+    request<IngestBatch>('POST', `${IMPORT}/batches`, {
+      body: { datasetId, inputFormat: { format } },
+    }),
+  completeIngestBatch: (batchId: string) =>
+    request<IngestBatch>('POST', `${IMPORT}/batches/${enc(batchId)}`, {
+      query: { action: 'COMPLETE' },
+    }),
 };
 
 /** The download URL of an exported file (served with the session cookie; no extra header needed). */

@@ -156,3 +156,36 @@ export async function downloadFile(path: string, fileName: string): Promise<void
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** PUTs a file as application/octet-stream with upload progress (fetch has none). */
+export function uploadFile(
+  path: string,
+  file: Blob,
+  onProgress: (loaded: number, total: number) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.setRequestHeader('x-sandbox-name', apiState.sandbox);
+    if (apiState.csrfToken) xhr.setRequestHeader('x-csrf-token', apiState.csrfToken);
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(file.size, file.size);
+        resolve();
+        return;
+      }
+      let body: unknown = xhr.responseText;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON */
+      }
+      reject(new ApiError(xhr.status, errorMessage(xhr.status, body, xhr.statusText), body));
+    };
+    xhr.onerror = () => reject(new Error('The upload failed (network error).'));
+    xhr.send(file);
+  });
+}

@@ -80,6 +80,18 @@ export const datasetsQuery = (sandbox: string) =>
     queryFn: ({ signal }) => api.listDatasets(signal),
   });
 
+export const ingestSummaryQuery = (sandbox: string) =>
+  queryOptions({
+    queryKey: [...keys.datasets(sandbox), 'summary'] as const,
+    queryFn: ({ signal }) => api.ingestSummary(signal),
+  });
+
+export const ingestBatchesQuery = (sandbox: string) =>
+  queryOptions({
+    queryKey: [...keys.datasets(sandbox), 'batches'] as const,
+    queryFn: ({ signal }) => api.listIngestBatches(signal),
+  });
+
 /** Every definition of the sandbox (for pickers), up to 500. */
 export const allDefinitionsQuery = (sandbox: string) =>
   queryOptions({

@@ -36,6 +36,9 @@ export type {
   DatasetCreate,
   Batch,
   BatchFiles,
+  IngestBatch,
+  IngestBatchList,
+  IngestSummary,
 } from '@seg/shared';
 
 import type { SegmentJob as Job, Schedule as Sched } from '@seg/shared';

@@ -60,6 +60,7 @@ export default function JobDetailPage() {
       hasCounts: !!c,
     };
   });
+  rows.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   const timings: [string, { startTimeInMs?: number; endTimeInMs?: number; totalTimeInMs?: number }][] = [
     ['Total', m.totalTime],
     ['Profile segmentation', m.profileSegmentationTime],
