@@ -10,18 +10,16 @@
  * condition so that every one compiles to its own column. Figures: job time, the evaluation stage
  * (profileSegmentationTime), profiles per second, peak RSS of the process (Node + DuckDB).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readCredentials } from '../bff/src/control/clients.ts';
 import { startServer } from '../bff/src/http/start.ts';
 import { CASES } from './engine.ts';
 import { printTable, writeFigures } from './report.ts';
+import { preparedState } from './serverState.ts';
 
 const ORG = 'BENCHJOBS@AdobeOrg';
-const DATA_FILES = ['profiles.ndjson', 'profiles.parquet', 'events.ndjson', 'events.parquet'];
 
 export async function benchJobs(argv: string[]): Promise<Record<string, unknown>> {
   const { values } = parseArgs({
@@ -36,19 +34,8 @@ export async function benchJobs(argv: string[]): Promise<Record<string, unknown>
   const epp = Number(values['events-per-profile']);
   const count = Number(values.definitions);
   const dataDir = fileURLToPath(new URL(`./out/data-${profiles}x${epp}/`, import.meta.url));
-  const prepared = path.join(dataDir, 'engine.duckdb');
-  if (!existsSync(prepared)) throw new Error(`${prepared} is missing: run \`npm run bench -- engine --profiles ${profiles}\` first`);
-
-  const stateDir = mkdtempSync(path.join(tmpdir(), 'seg-bench-jobs-'));
+  const stateDir = preparedState(dataDir, ORG, 'seg-bench-jobs-');
   try {
-    const sandboxDir = path.join(stateDir, 'data', encodeURIComponent(ORG), 'prod');
-    mkdirSync(sandboxDir, { recursive: true });
-    copyFileSync(prepared, path.join(sandboxDir, 'data.duckdb'));
-    const files = DATA_FILES.filter((f) => existsSync(path.join(dataDir, f))).map((name) => {
-      const st = statSync(path.join(dataDir, name));
-      return { name, bytes: st.size, mtimeMs: Math.round(st.mtimeMs) };
-    });
-    writeFileSync(path.join(sandboxDir, 'source.json'), JSON.stringify({ dir: path.resolve(dataDir), files }));
 
     const running = await startServer({
       banner: false,
