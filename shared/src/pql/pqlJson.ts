@@ -63,7 +63,8 @@ import type {
   TimeUnit,
   TimeWordName,
 } from './ast.js';
-import { lookupFunction } from './catalogue.js';
+import { CATALOGUE, lookupFunction } from './catalogue.js';
+import { TIME_UNITS } from './time.js';
 import { error, type Diagnostic } from './diagnostics.js';
 
 export type PqlJsonValue = string | number | boolean | null | PqlJsonValue[];
@@ -136,38 +137,12 @@ export type PqlJsonNode =
   | { nodeType: 'x:lambda'; params: string[]; body: PqlJsonNode }
   | { nodeType: 'x:error' };
 
-const BINARY_FN = new Set([
-  '=',
-  '!=',
-  '<',
-  '<=',
-  '>',
-  '>=',
-  '+',
-  '-',
-  '*',
-  '/',
-  '%',
-  'and',
-  'or',
-  'in',
-  'notIn',
-  'like',
-]);
-const COMPARE = new Set(['=', '!=', '<', '<=', '>', '>=']);
-const UNITS = new Set([
-  'millisecond',
-  'second',
-  'minute',
-  'hour',
-  'day',
-  'week',
-  'month',
-  'year',
-  'decade',
-  'century',
-  'millennium',
-]);
+// every two-operand operator of the catalogue is a binary fnApply (`not` and `occurs` take one)
+const BINARY_FN = new Set(
+  CATALOGUE.filter((e) => e.kind === 'operator' && e.signatures.some((sig) => sig.params.length === 2)).map((e) => e.name),
+);
+const COMPARE = new Set(CATALOGUE.filter((e) => e.kind === 'operator' && e.category === 'comparison').map((e) => e.name));
+const UNITS: ReadonlySet<string> = new Set(TIME_UNITS);
 const AGGREGATES = new Set(['sum', 'count', 'average', 'min', 'max']);
 const TIME_WORDS = new Set(['now', 'today', 'yesterday', 'tomorrow']);
 
