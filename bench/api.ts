@@ -24,6 +24,9 @@ import { generateDataset } from '../bff/src/engine/generate.ts';
 import { startServer } from '../bff/src/http/start.ts';
 import { CASES } from './engine.ts';
 import { median, printTable, time, writeFigures } from './report.ts';
+import { preparedState } from './serverState.ts';
+
+const ORG = 'BENCHAPI@AdobeOrg';
 
 const NOW = '2026-11-30T00:00:00Z';
 const BASE = '/data/core/ups';
@@ -53,7 +56,11 @@ export async function benchApi(argv: string[]): Promise<Record<string, unknown>>
     console.log(`generating ${profiles.toLocaleString('en-US')} profiles into ${dataDir} …`);
     await generateDataset({ profiles, eventsPerProfile, seed: 42, outDir: dataDir, now: new Date(now) });
   }
-  const stateDir = fileURLToPath(new URL(`./out/api-state-${profiles}x${eventsPerProfile}/`, import.meta.url));
+  // start from the engine benchmark's loaded DuckDB file when there is one (no reload of the data)
+  const reusable = existsSync(`${dataDir}engine.duckdb`);
+  const stateDir = reusable
+    ? preparedState(dataDir, ORG, 'seg-bench-api-')
+    : fileURLToPath(new URL(`./out/api-state-${profiles}x${eventsPerProfile}/`, import.meta.url));
   mkdirSync(stateDir, { recursive: true });
 
   const env = {
@@ -61,6 +68,7 @@ export async function benchApi(argv: string[]): Promise<Record<string, unknown>>
     HOST: '127.0.0.1',
     SEG_STATE_DIR: stateDir,
     SEG_DATA_DIR: dataDir,
+    SEG_ORG_ID: ORG,
     SEG_NOW: NOW,
     SEG_RATE_LIMIT: '0',
     SEG_QUERY_TIMEOUT_MS: '600000',
