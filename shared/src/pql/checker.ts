@@ -51,6 +51,7 @@ import {
   type SourceText,
 } from './diagnostics.js';
 import { parse } from './parser.js';
+import { daysInMonth, MONTH_NAMES } from './time.js';
 import {
   T,
   comparable,
@@ -414,24 +415,6 @@ function arityText(entry: CatalogueEntry): string {
   return `${entry.name} needs ${text}${list ? `: ${list}` : ''}`;
 }
 
-function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 
 /** The text of a path expression (`person.name`, `xEvent.productListItems`), if it is one. */
 function pathText(e: Expr): string | undefined {
@@ -1299,7 +1282,7 @@ class Checker {
       if (d < 1 || d > dim)
         this.err(
           'PQL106',
-          `${MONTHS[m - 1]} ${y} has no day ${d} (it has ${dim} days)`,
+          `${MONTH_NAMES[m - 1]} ${y} has no day ${d} (it has ${dim} days)`,
           args[2]!.span,
         );
       return;

@@ -4,35 +4,15 @@
  */
 import type { Span } from './ast.js';
 import { error, type Diagnostic } from './diagnostics.js';
-import { keywordOf, type Token, type TokenKind } from './tokens.js';
+import { keywordOf, PUNCTUATION, type Token, type TokenKind } from './tokens.js';
 
 export interface LexResult {
   readonly tokens: Token[];
   readonly diagnostics: Diagnostic[];
 }
 
-const PUNCT2 = new Set(['=>', '!=', '<=', '>=']);
-const PUNCT1 = new Set([
-  '(',
-  ')',
-  '[',
-  ']',
-  '{',
-  '}',
-  ',',
-  '.',
-  ':',
-  '^',
-  '=',
-  '<',
-  '>',
-  '+',
-  '-',
-  '*',
-  '/',
-  '%',
-  '!',
-]);
+const PUNCT2: ReadonlySet<string> = new Set(PUNCTUATION.filter((p) => p.length === 2));
+const PUNCT1: ReadonlySet<string> = new Set(PUNCTUATION.filter((p) => p.length === 1));
 
 const ESCAPES: Record<string, string> = {
   '"': '"',

@@ -33,6 +33,7 @@ import type {
 import { AGGREGATE_HEADS } from './catalogue.js';
 import { error, SourceText, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { tokenize } from './lexer.js';
+import { daysInMonth, MONTH_NAMES } from './time.js';
 import { TIME_UNIT_WORDS, type Token } from './tokens.js';
 
 export interface ParseResult {
@@ -176,25 +177,6 @@ export function nearMiss(word: string, candidates: readonly string[]): string | 
   return best;
 }
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const MONTH_NAMES = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-function daysIn(year: number, month: number): number {
-  if (month === 2 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return 29;
-  return DAYS_IN_MONTH[month - 1]!;
-}
 
 class Parser {
   readonly diagnostics: Diagnostic[] = [];
@@ -1005,10 +987,10 @@ class Parser {
           `There is no month ${m}: months go from 1 (January) to 12 (December)`,
           args[1]!.span,
         );
-      } else if (d < 1 || d > daysIn(y, m)) {
+      } else if (d < 1 || d > daysInMonth(y, m)) {
         this.err(
           'PQL106',
-          `${MONTH_NAMES[m - 1]} ${y} has no day ${d}: it has ${daysIn(y, m)} days`,
+          `${MONTH_NAMES[m - 1]} ${y} has no day ${d}: it has ${daysInMonth(y, m)} days`,
           args[2]!.span,
         );
       }
@@ -1020,7 +1002,7 @@ class Parser {
         +m[2]! >= 1 &&
         +m[2]! <= 12 &&
         +m[3]! >= 1 &&
-        +m[3]! <= daysIn(+m[1]!, +m[2]!) &&
+        +m[3]! <= daysInMonth(+m[1]!, +m[2]!) &&
         +m[1]! >= 1;
       if (!ok)
         this.err(

@@ -109,6 +109,22 @@ export function calendarUnitMonths(unit: TimeUnit): number | null {
 }
 
 /** True for a Gregorian year that has 29 February. */
+/** Month names for messages ("There is no day 30 in February 2025"). */
+export const MONTH_NAMES: readonly string[] = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+
 export function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
