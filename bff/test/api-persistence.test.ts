@@ -2,16 +2,14 @@
  * Persistence: clients, sandboxes and the loaded data survive a restart and a `kill -9`; the same
  * dataset is not loaded again; a changed one is.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCredentials } from '../src/control/clients.js';
 import { CONFORMANCE_DIR, startTestServer, TEST_NOW } from './support/server.js';
+import { startChildServer } from './support/childServer.js';
 
-const BFF_DIR = fileURLToPath(new URL('..', import.meta.url));
 const SANDBOXES = '/data/foundation/sandbox-management/sandboxes';
 
 const temps: string[] = [];
@@ -95,36 +93,8 @@ describe('restart persistence (in process)', () => {
   });
 });
 
-function startChild(stateDir: string): Promise<{ child: ChildProcess; url: string }> {
-  // node itself (not the tsx CLI, which runs the server in a grandchild that SIGKILL would orphan)
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: BFF_DIR,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SEG_STATE_DIR: stateDir,
-      SEG_DATA_DIR: CONFORMANCE_DIR,
-      SEG_NOW: TEST_NOW,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Segmentation Service: http:\/\/localhost:(\d+)\//.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: `http://127.0.0.1:${m[1]}` });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
+function startChild(stateDir: string): ReturnType<typeof startChildServer> {
+  return startChildServer({ SEG_STATE_DIR: stateDir, SEG_DATA_DIR: CONFORMANCE_DIR, SEG_NOW: TEST_NOW });
 }
 
 async function tokenFor(url: string, stateDir: string): Promise<{ headers: Record<string, string> }> {

@@ -2,18 +2,16 @@
  * Exports never leave a partial batch: cancelling mid-run (in process) and `kill -9` mid-run (a
  * child server) both end with the job FAILED, no batch row and no files.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCredentials } from '../src/control/clients.js';
 import { generateDataset } from '../src/engine/generate.js';
 import { startTestServer, TEST_NOW } from './support/server.js';
 import { CATALOG, UPS, call, createDataset, waitJob, type Api } from './support/exports.js';
+import { startChildServer } from './support/childServer.js';
 
-const BFF_DIR = fileURLToPath(new URL('..', import.meta.url));
 const temps: string[] = [];
 let dataDir: string;
 
@@ -112,35 +110,8 @@ describe('export durability', () => {
   }, 240_000);
 });
 
-function startChild(stateDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: BFF_DIR,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      SEG_STATE_DIR: stateDir,
-      SEG_DATA_DIR: dataDir,
-      SEG_NOW: TEST_NOW,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Segmentation Service: http:\/\/localhost:(\d+)\//.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: `http://127.0.0.1:${m[1]}` });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
+function startChild(stateDir: string): ReturnType<typeof startChildServer> {
+  return startChildServer({ SEG_STATE_DIR: stateDir, SEG_DATA_DIR: dataDir, SEG_NOW: TEST_NOW });
 }
 
 async function waitHealthy(url: string): Promise<void> {
