@@ -18,9 +18,9 @@ import { analyzeText, qualifies, type CheckedQuery } from '@seg/shared';
 import { engineTarget } from '../bff/src/engine/dataset.ts';
 import { countBatch, countMembers, type EngineTarget } from '../bff/src/engine/evaluate.ts';
 import { generateDataset } from '../bff/src/engine/generate.ts';
-import { loadDataset, readDatasetMeta } from '../bff/src/engine/load.ts';
+import { loadDataset, readDatasetMeta, type LoadReport } from '../bff/src/engine/load.ts';
 import { DuckStore } from '../bff/src/engine/store.ts';
-import { loadDatasetIntoPostgres } from '../bff/src/engine/postgres/load.ts';
+import { copyStoreIntoPostgres } from '../bff/src/engine/postgres/load.ts';
 import { startThrowawayPostgres } from '../bff/src/engine/postgres/server.ts';
 import { postgresPool, postgresTarget } from '../bff/src/engine/postgres/target.ts';
 import { median, printTable, time, writeFigures } from './report.ts';
@@ -253,7 +253,7 @@ export async function benchEngine(argv: string[]): Promise<Record<string, unknow
   }
   const postgres =
     values.postgres || process.env.SEG_PG_URL
-      ? await benchPostgres(new URL(`./out/data-${profiles}x${eventsPerProfile}/`, import.meta.url).pathname, checked, perDefinition, now)
+      ? await benchPostgres(store, report, checked, perDefinition, now)
       : null;
   store.close();
   return {
@@ -269,11 +269,13 @@ export async function benchEngine(argv: string[]): Promise<Record<string, unknow
 }
 
 /**
- * The same definitions on PostgreSQL, beside DuckDB's times: the dataset is
- * loaded (DuckDB merge, then COPY) into SEG_PG_URL or a throwaway server.
+ * The same definitions on PostgreSQL, beside DuckDB's times: the dataset
+ * DuckDB holds (same merge, same keys) is copied (CSV, then COPY) into
+ * SEG_PG_URL or a throwaway server.
  */
 async function benchPostgres(
-  dir: string,
+  store: DuckStore,
+  duckReport: LoadReport,
   checked: { c: Case; query: CheckedQuery }[],
   duck: Record<string, unknown>[],
   now: number,
@@ -283,7 +285,9 @@ async function benchPostgres(
   try {
     console.log(`\nloading into PostgreSQL (${process.env.SEG_PG_URL ? 'SEG_PG_URL' : 'a throwaway server'}) …`);
     const start = performance.now();
-    const report = await loadDatasetIntoPostgres(pool, dir);
+    const report = await copyStoreIntoPostgres(store, duckReport, pool, {
+      onStage: (stage, ms) => console.log(`  ${stage}: ${(ms / 1000).toFixed(1)} s`),
+    });
     const loadSeconds = (performance.now() - start) / 1000;
     const target = postgresTarget(pool);
     const rows: Record<string, string | number>[] = [];
@@ -293,6 +297,7 @@ async function benchPostgres(
       const duckMembers = duck[i]!.members as number;
       if (members !== duckMembers) throw new Error(`${c.name}: PostgreSQL counts ${members}, DuckDB ${duckMembers}`);
       const t = await time(() => countMembers(target, query, { now }), 3, 1);
+      console.log(`  ${c.name}: ${t.medianMs.toFixed(0)} ms`);
       const duckMs = duck[i]!.oursMs as number;
       rows.push({ definition: c.name, members, 'duckdb ms': duckMs, 'postgres ms': t.medianMs, 'postgres ÷ duckdb': t.medianMs / duckMs });
       perDefinition.push({ name: c.name, members, duckdbMs: duckMs, postgresMs: t.medianMs });
@@ -300,7 +305,6 @@ async function benchPostgres(
     printTable(`The same definitions on PostgreSQL (JSONB attributes), beside DuckDB`, rows);
     const load = {
       seconds: loadSeconds,
-      duckdbMergeSeconds: (report.timings.total ?? 0) / 1000,
       exportSeconds: report.postgres.exportMs / 1000,
       copySeconds: report.postgres.copyMs / 1000,
       indexSeconds: report.postgres.indexMs / 1000,

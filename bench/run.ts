@@ -9,7 +9,14 @@ import { benchJobs } from './jobs.ts';
 import { benchParse } from './parse.ts';
 import { writeFigures } from './report.ts';
 
-const [which, ...rest] = process.argv.slice(2);
+// pnpm passes the `--` of `npm run bench -- engine` through: skip it
+const args = process.argv.slice(2);
+const [which, ...rest] = args[0] === '--' ? args.slice(1) : args;
+const NAMES = ['parse', 'engine', 'exports', 'api', 'jobs'];
+if (which && !NAMES.includes(which)) {
+  console.error(`unknown benchmark "${which}": one of ${NAMES.join(', ')}, or none for all`);
+  process.exit(2);
+}
 if (!which || which === 'parse') console.log(`figures: ${writeFigures('parse', await benchParse())}`);
 if (!which || which === 'engine') console.log(`figures: ${writeFigures('engine', await benchEngine(rest))}`);
 if (!which || which === 'exports') console.log(`figures: ${writeFigures('exports', await benchExports(rest))}`);

@@ -61,9 +61,28 @@ export async function loadDatasetIntoPostgres(
   options: LoadOptions = {},
 ): Promise<PostgresLoadReport> {
   const store = await DuckStore.open(':memory:');
-  const scratch = await mkdtemp(join(tmpdir(), 'seg-pg-load-'));
   try {
     const report = await loadDataset(store, dir, options);
+    return await copyStoreIntoPostgres(store, report, pool, options);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Copies a dataset already loaded into DuckDB (tables of engine/load.ts,
+ * `report` its load report) into PostgreSQL: what a server whose DuckDB file
+ * is current, or a benchmark with a cached load, does instead of reading the
+ * source files again.
+ */
+export async function copyStoreIntoPostgres(
+  store: DuckStore,
+  report: LoadReport,
+  pool: pg.Pool,
+  options: Pick<LoadOptions, 'onStage'> = {},
+): Promise<PostgresLoadReport> {
+  const scratch = await mkdtemp(join(tmpdir(), 'seg-pg-load-'));
+  try {
     let t0 = performance.now();
     for (const [table, sql] of Object.entries(EXPORTS)) {
       await store.run(
@@ -124,7 +143,6 @@ export async function loadDatasetIntoPostgres(
       client.release();
     }
   } finally {
-    store.close();
     await rm(scratch, { recursive: true, force: true });
   }
 }
