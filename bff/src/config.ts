@@ -15,12 +15,15 @@
  *   SEG_BODY_LIMIT         request body limit (1mb)
  *   SEG_QUERY_TIMEOUT_MS   engine query timeout (60000)
  *   SEG_ESTIMATE_SAMPLE_THRESHOLD  profiles from which estimates sample (1000000; §5.6)
+ *   SEG_ENGINE             where segments are evaluated: duckdb (default) or postgres
+ *   SEG_PG_URL             the PostgreSQL database (postgresql://user@host:port/db) for SEG_ENGINE=postgres
  *   SEG_TRUST_PROXY        Express "trust proxy" (unset = off); needed for Secure cookies behind TLS proxies
  *   LOG_LEVEL              pino level (info)
  *   WEB_DIST               built SPA directory (web/dist)
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { engineOptionsFromEnv, type EngineOptions } from './engine/dataset.js';
 
 export interface Config {
   port: number;
@@ -42,6 +45,8 @@ export interface Config {
   queryTimeoutMs: number;
   /** Profiles from which estimates read a sample instead of the full data (§5.6). */
   estimateSampleThreshold: number;
+  /** SEG_ENGINE and SEG_PG_URL. */
+  engine: EngineOptions;
   trustProxy: string | undefined;
   logLevel: string;
   webDist: string;
@@ -91,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: str(env, 'SEG_BODY_LIMIT') ?? '1mb',
     queryTimeoutMs: int(env, 'SEG_QUERY_TIMEOUT_MS', 60_000, 1),
     estimateSampleThreshold: int(env, 'SEG_ESTIMATE_SAMPLE_THRESHOLD', 1_000_000, 1),
+    engine: engineOptionsFromEnv(env),
     trustProxy: str(env, 'SEG_TRUST_PROXY'),
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',
     webDist: path.resolve(str(env, 'WEB_DIST') ?? DEFAULT_WEB_DIST),

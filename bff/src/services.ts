@@ -66,6 +66,7 @@ export function createServices(config: Config, options: { logger?: Logger } = {}
       demoProfiles: config.demoProfiles,
       now,
       log,
+      engine: config.engine,
     });
     let closed = false;
     return {

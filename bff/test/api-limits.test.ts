@@ -72,11 +72,11 @@ describe('limits', () => {
     const data = await srv.running.services.dataPlane.forSandbox(srv.orgId, 'prod');
     const checked = checkText('true', { schema: data.schema });
     expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    const n = await runWithTimeout(data.store, 5000, (t) => countMembers(t, checked, { now: srv.running.services.now() }));
+    const n = await runWithTimeout(data.db, 5000, (t) => countMembers(t, checked, { now: srv.running.services.now() }));
     expect(n).toBe(data.profileCount);
 
     const ac = new AbortController();
-    const p = runWithTimeout(data.store, 60_000, (t) => t.runner.all(SLOW_SQL, []), { signal: ac.signal });
+    const p = runWithTimeout(data.db, 60_000, (t) => t.runner.all(SLOW_SQL, []), { signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     await expect(p).rejects.toMatchObject({ name: 'AbortError' }); // signal.reason is rethrown
 

@@ -14,7 +14,7 @@ describe('HTTP app basics', () => {
     const res = await fetch(`${srv.url}/healthz`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    expect(await res.json()).toEqual({ status: 'ok' });
+    expect(await res.json()).toEqual({ status: 'ok', engine: 'duckdb' });
   });
 
   it('answers unknown API paths with a distinct JSON 404', async () => {

@@ -19,9 +19,9 @@ afterAll(async () => {
 
 async function members(segmentId: string, sandbox = 'prod'): Promise<{ id: string; status: string; qt: string }[]> {
   const data = await srv.running.services.dataPlane.forSandbox(srv.orgId, sandbox);
-  await ensureMembershipTables(data.store);
+  await ensureMembershipTables(data.db);
   const { sql, params } = membersSql({ segmentIds: [segmentId] });
-  const rows = await data.store.query(`SELECT primary_id, status, strftime(qualification_time, '%Y-%m-%dT%H:%M:%SZ') AS qt FROM (${sql}) ORDER BY primary_id`, params);
+  const rows = await data.db.all(`SELECT primary_id, status, strftime(qualification_time, '%Y-%m-%dT%H:%M:%SZ') AS qt FROM (${sql}) ORDER BY primary_id`, params);
   return rows.map((r) => ({ id: String(r.primary_id), status: String(r.status), qt: String(r.qt) }));
 }
 

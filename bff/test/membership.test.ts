@@ -20,9 +20,9 @@ afterAll(() => {
 
 async function rows(srv: TestServer, segmentId: string) {
   const data = await srv.running.services.dataPlane.forSandbox(srv.orgId, 'prod');
-  await ensureMembershipTables(data.store);
+  await ensureMembershipTables(data.db);
   const { sql, params } = membersSql({ segmentIds: [segmentId] });
-  const r = await data.store.query(`SELECT primary_id, status, strftime(qualification_time, '%Y-%m-%dT%H:%M:%SZ') AS qt, pk FROM (${sql}) ORDER BY primary_id`, params);
+  const r = await data.db.all(`SELECT primary_id, status, strftime(qualification_time, '%Y-%m-%dT%H:%M:%SZ') AS qt, pk FROM (${sql}) ORDER BY primary_id`, params);
   return new Map(r.map((x) => [String(x.primary_id), { status: String(x.status), qt: String(x.qt), pk: x.pk }]));
 }
 

@@ -1,11 +1,19 @@
 /**
- * CONTRACT — the data plane: one DuckDB file per (organisation, sandbox).
+ * CONTRACT — the data plane: one DuckDB file per (organisation, sandbox), and under
+ * SEG_ENGINE=postgres one PostgreSQL schema per sandbox beside it.
  *
  *   const data = await services.dataPlane.forSandbox(ctx.orgId, ctx.sandbox.name);
- *   data.target        // EngineTarget for countMembers / pageMembers / evaluateBatch
- *   data.store         // DuckStore (interruptible queries: see http/limits.ts runWithTimeout)
+ *   data.db            // SandboxDb where segments are evaluated and membership lives (DuckDB or PostgreSQL)
+ *   data.target        // = data.db.target: EngineTarget for countMembers / pageMembers / evaluateBatch
+ *   data.store         // the DuckDB file: the loader's merge, and what exports format files with
  *   data.schema        // DataSchema for checking PQL
  *   data.profileCount  // rows of `profiles`
+ *
+ * With PostgreSQL the DuckDB file stays the loading stage: the loader merges identities there, then
+ * the tables are copied (COPY) into the sandbox's schema whenever the file holds a load the schema
+ * does not have yet (compared by the load report's `loadedAt`), so both hold the same profiles
+ * under the same keys. Everything evaluated — previews, estimates, segment jobs, inSegment and the
+ * membership tables — runs on PostgreSQL; exports take their members from there.
  *
  * Files: `${SEG_STATE_DIR}/data/<orgId>/<sandbox>/data.duckdb`, tables as documented at the top
  * of engine/load.ts. The `prod` sandbox of the first organisation ("primary") loads SEG_DATA_DIR,
@@ -20,17 +28,24 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DataSchema } from '@seg/shared';
+import type pg from 'pg';
 import type { Logger } from 'pino';
-import { engineTarget } from '../engine/dataset.js';
+import type { EngineOptions } from '../engine/dataset.js';
 import type { EngineTarget } from '../engine/evaluate.js';
 import { generateDataset } from '../engine/generate.js';
-import { loadDataset, readDatasetMeta, type LoadReport } from '../engine/load.js';
+import { loadDataset, readDatasetMeta, TABLES, type LoadReport } from '../engine/load.js';
+import { copyStoreIntoPostgres } from '../engine/postgres/load.js';
+import { postgresSandboxDb, sandboxPool, sandboxSchema } from '../engine/postgres/sandboxDb.js';
+import { duckSandboxDb, type SandboxDb } from '../engine/sandboxDb.js';
 import { DuckStore } from '../engine/store.js';
 import { unavailable } from '../http/errors.js';
 
 export interface SandboxData {
+  /** Where segments are evaluated and membership is kept. */
+  db: SandboxDb;
   target: EngineTarget;
   schema: DataSchema;
+  /** The sandbox's DuckDB file (under PostgreSQL: the loading stage and the exports' formatter). */
   store: DuckStore;
   /** The load report of the dataset in the file (undefined only if the file predates reports). */
   report: LoadReport | undefined;
@@ -59,6 +74,8 @@ export interface DataPlaneOptions {
   log: Logger;
   /** Memory limit per secondary sandbox's DuckDB (primary: DuckDB default). */
   secondaryMemoryLimit?: string;
+  /** SEG_ENGINE / SEG_PG_URL: DuckDB unless told otherwise. */
+  engine?: EngineOptions;
 }
 
 interface Fingerprint {
@@ -85,6 +102,8 @@ export class DataPlane {
   private primaryOrg: string | undefined;
   private readonly open = new Map<string, Promise<SandboxData>>();
   private readonly stores = new Set<DuckStore>();
+  /** PostgreSQL pools by sandbox schema (SEG_ENGINE=postgres). */
+  private readonly pools = new Map<string, Promise<pg.Pool>>();
   private statusValue: DataPlaneStatus = { state: 'idle' };
   private startedAt = 0;
   private loading: Promise<void> | undefined;
@@ -154,7 +173,7 @@ export class DataPlane {
   async reload(orgId: string, sandboxName: string, dir: string): Promise<SandboxData> {
     const current = await this.forSandbox(orgId, sandboxName);
     const report = await loadDataset(current.store, dir);
-    const data = await this.describe(current.store, report, report.schema);
+    const data = await this.describe(orgId, sandboxName, current.store, report, report.schema);
     this.open.set(`${orgId}\u0000${sandboxName}`, Promise.resolve(data));
     return data;
   }
@@ -176,6 +195,9 @@ export class DataPlane {
     }
     this.stores.clear();
     await this.loading?.catch(() => undefined);
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    for (const p of pools) await p.then((pool) => pool.end()).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- internals
@@ -204,9 +226,51 @@ export class DataPlane {
     return dir;
   }
 
-  private async describe(store: DuckStore, report: LoadReport | undefined, schema: DataSchema): Promise<SandboxData> {
-    const rows = await store.query('SELECT count(*)::BIGINT AS n FROM profiles');
-    return { store, target: engineTarget(store), schema, report, profileCount: Number(rows[0]?.n ?? 0) };
+  private async describe(
+    orgId: string,
+    sandboxName: string,
+    store: DuckStore,
+    report: LoadReport | undefined,
+    schema: DataSchema,
+  ): Promise<SandboxData> {
+    const db = this.opts.engine?.engine === 'postgres' ? await this.postgresDb(orgId, sandboxName, store, report) : duckSandboxDb(store);
+    const rows = await db.all('SELECT count(*) AS n FROM profiles');
+    return { db, store, target: db.target, schema, report, profileCount: Number(rows[0]?.n ?? 0) };
+  }
+
+  /**
+   * The sandbox's PostgreSQL schema, holding the same load as its DuckDB file: copied when the
+   * schema has none, or an older one.
+   */
+  private async postgresDb(orgId: string, sandboxName: string, store: DuckStore, report: LoadReport | undefined): Promise<SandboxDb> {
+    const url = this.opts.engine?.pgUrl;
+    if (!url) throw new Error('SEG_ENGINE=postgres needs SEG_PG_URL');
+    const schema = sandboxSchema(orgId, sandboxName);
+    let poolPromise = this.pools.get(schema);
+    if (!poolPromise) {
+      poolPromise = sandboxPool(url, schema);
+      this.pools.set(schema, poolPromise);
+      poolPromise.catch(() => this.pools.delete(schema));
+    }
+    let pool: pg.Pool;
+    try {
+      pool = await poolPromise;
+      const loadedAt = await postgresLoadedAt(pool);
+      const meta = report ?? (await readDatasetMeta(store))?.report;
+      if (!meta) throw new Error('the DuckDB file holds no dataset to copy');
+      if (loadedAt !== meta.loadedAt) {
+        this.opts.log.info({ schema }, `copying the dataset of ${orgId}/${sandboxName} into PostgreSQL`);
+        this.setStage('copying into PostgreSQL');
+        const copied = await copyStoreIntoPostgres(store, meta, pool, { onStage: (stage) => this.setStage(stage) });
+        this.opts.log.info({ schema, rowsPerSecond: copied.postgres.rowsPerSecond }, 'dataset copied into PostgreSQL');
+      }
+    } catch (err) {
+      // a refused connection is an AggregateError with no message of its own: name its code
+      const e = err as { message?: string; code?: string };
+      const why = (e.message ?? '').split('\n')[0] || e.code || String(err);
+      throw new Error(`PostgreSQL (${redactUrl(url)}, schema ${schema}): ${why}`, { cause: err });
+    }
+    return postgresSandboxDb(pool);
   }
 
   /** Opens a sandbox's file; a file without a dataset gets the empty one. */
@@ -218,7 +282,7 @@ export class DataPlane {
         const report = await loadDataset(store, this.emptyDir());
         meta = { schema: report.schema, report };
       }
-      return await this.describe(store, meta.report, meta.schema);
+      return await this.describe(orgId, sandboxName, store, meta.report, meta.schema);
     } catch (err) {
       this.stores.delete(store);
       store.close();
@@ -269,7 +333,7 @@ export class DataPlane {
       } else {
         this.opts.log.info(`dataset from ${source} already loaded (unchanged)`);
       }
-      const data = await this.describe(store, meta.report, meta.schema);
+      const data = await this.describe(orgId, 'prod', store, meta.report, meta.schema);
       this.open.set(key, Promise.resolve(data));
       this.statusValue = { state: 'ready', source };
     } catch (err) {
@@ -281,5 +345,28 @@ export class DataPlane {
       }
       throw err;
     }
+  }
+}
+
+/** `loadedAt` of the load the sandbox's PostgreSQL schema holds (undefined: none). */
+async function postgresLoadedAt(pool: pg.Pool): Promise<string | undefined> {
+  const present = await pool.query(`SELECT to_regclass('${TABLES.meta}') IS NOT NULL AS present`);
+  if (!present.rows[0]?.present) return undefined;
+  const rows = await pool.query(`SELECT value FROM ${TABLES.meta} WHERE key = 'report'`);
+  try {
+    return rows.rows[0] ? (JSON.parse(String(rows.rows[0].value)) as LoadReport).loadedAt : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A database URL without its password, for messages and logs. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'SEG_PG_URL';
   }
 }

@@ -42,7 +42,8 @@ import {
   type EstimateProgress,
   type SamplePlan,
 } from '../engine/estimate.js';
-import type { DuckStore, Interruptible } from '../engine/store.js';
+import type { SandboxDb } from '../engine/sandboxDb.js';
+import type { Interruptible } from '../engine/store.js';
 import { ApiError, badRequest, tooMany } from '../http/errors.js';
 import { QueryCancelledError, withTimeout } from '../http/limits.js';
 import type { Services } from '../services.js';
@@ -154,7 +155,7 @@ function diagnosticsReport(errors: readonly PositionedDiagnostic[]) {
 
 export class PreviewManager {
   private readonly scopes = new Map<string, Map<string, PreviewRecord>>();
-  private readonly facts = new WeakMap<DuckStore, Promise<DatasetFacts>>();
+  private readonly facts = new WeakMap<SandboxDb, Promise<DatasetFacts>>();
   private readonly inFlight = new Set<Interruptible<unknown>>();
   private resolver: DefinitionsResolver | undefined;
   readonly ttlMs: number;
@@ -187,7 +188,7 @@ export class PreviewManager {
     const data = await this.services.dataPlane.forSandbox(scope.orgId, scope.sandbox.name);
     const definitions = this.resolver?.(scope);
     // inSegment reads the latest successful segment job's membership (issue 6)
-    if (data.store) await ensureMembershipTables(data.store);
+    await ensureMembershipTables(data.db);
     const knownSegmentIds = new Set(listAllDefinitions(this.services.db, { orgId: scope.orgId, sandboxId: scope.sandbox.id }).map((d) => d.id));
     const query = this.check(expression, data.schema, definitions, data, knownSegmentIds);
     const previews = this.scopeOf(scope, true)!;
@@ -248,10 +249,11 @@ export class PreviewManager {
     if (keys.length === 0) return [];
     const data = await this.services.dataPlane.forSandbox(scope.orgId, scope.sandbox.name);
     // the keys are our own integers: inlined, not bound
-    const sql = `SELECT CAST(pk AS DOUBLE) AS pk, primary_ns, primary_id,
-        CAST(to_json(identity_map) AS VARCHAR) AS im, CAST(to_json(attrs) AS VARCHAR) AS a
+    const { dialect } = data.target;
+    const sql = `SELECT CAST(pk AS DOUBLE PRECISION) AS pk, primary_ns, primary_id,
+        ${dialect.jsonText('identity_map')} AS im, ${dialect.jsonText('attrs')} AS a
       FROM profiles WHERE pk BETWEEN ${keys[0]} AND ${keys[keys.length - 1]} AND pk IN (${keys.map((k) => String(k)).join(',')}) ORDER BY pk`;
-    const rows = await withTimeout(data.store.interruptible(sql), this.queryTimeoutMs);
+    const rows = await withTimeout(data.db.interruptible(sql), this.queryTimeoutMs);
     return rows.map((r) => toResult(r));
   }
 
@@ -324,14 +326,14 @@ export class PreviewManager {
 
   /** Per-bucket profile counts and the namespace dictionary of a dataset (computed once). */
   private datasetFacts(data: SandboxData): Promise<DatasetFacts> {
-    let p = this.facts.get(data.store);
+    let p = this.facts.get(data.db);
     if (!p) {
       p = Promise.all([bucketCounts(data.target), namespaceDictionary(data.target)]).then(([counts, namespaces]) => ({
         counts,
         namespaces,
       }));
-      this.facts.set(data.store, p);
-      p.catch(() => this.facts.delete(data.store));
+      this.facts.set(data.db, p);
+      p.catch(() => this.facts.delete(data.db));
     }
     return p;
   }
@@ -373,16 +375,7 @@ export class PreviewManager {
       const collected = new KeyBuffer();
       /** Runs a statement on its own interruptible connection, passing each chunk's columns on. */
       const stream = (sql: string, values: unknown[], onChunk: (columns: unknown[][]) => void) =>
-        track(
-          data.store.interruptibleWith(async (conn) => {
-            const result = await conn.run(sql, values as never);
-            for (;;) {
-              const chunk = await result.fetchChunk();
-              if (!chunk || chunk.rowCount === 0) break;
-              onChunk(chunk.getColumns());
-            }
-          }),
-        );
+        track(data.db.stream(sql, values, onChunk));
       const estimate = await estimateProgressively(data.target, query, {
         now,
         counts,
@@ -390,7 +383,7 @@ export class PreviewManager {
         threshold: this.sampleThreshold,
         ...(definitions ? { definitions } : {}),
         membershipCondition,
-        run: (sql, values) => track(data.store.interruptible(sql, values as never)) as Promise<Record<string, unknown>[]>,
+        run: (sql, values) => track(data.db.interruptible(sql, values as unknown[])),
         collect: (sql, values, sink) => stream(sql, values, (columns) => sink(columns[0]!, columns[1]!)),
         onMembers: (pks) => collected.push(pks),
         onProgress: (progress) => {
@@ -402,7 +395,7 @@ export class PreviewManager {
         // the estimate read a sample: the members need their own pass over the full data
         const p = newProgram(data.target, now, definitions, membershipCondition);
         const condition = p.condition(query);
-        const statement = p.params.finish(`SELECT CAST(p.pk AS DOUBLE) AS pk FROM ${p.fromClause()} WHERE ${condition}`);
+        const statement = p.params.finish(`SELECT CAST(p.pk AS DOUBLE PRECISION) AS pk FROM ${p.fromClause()} WHERE ${condition}`);
         await stream(statement.sql, statement.values, (columns) => collected.push(columns[0]!));
       }
       const members = collected.sorted();

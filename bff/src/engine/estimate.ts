@@ -1,8 +1,8 @@
 /**
  * Progressive, sampled audience counting (segmentation-api.md §5.5–5.6).
  *
- * Every profile falls into one of `BUCKETS` stable pseudo-random buckets, `hash(pk) % BUCKETS`
- * (DuckDB's hash: independent of the profile's attributes, the same on every run). A sample is a
+ * Every profile falls into one of `BUCKETS` stable pseudo-random buckets, a hash of its key
+ * (the engine's own hash: independent of the profile's attributes, the same on every run). A sample is a
  * range of buckets `[0, k)`; reading it in rising steps (k/64, k/16, k/4, k) over disjoint bucket
  * ranges costs one pass over the sample in all, and every step refines the estimate:
  *
@@ -27,13 +27,13 @@ export const DEFAULT_SAMPLE_THRESHOLD = 1_000_000;
 const Z95 = 1.959963984540054;
 
 /** SQL of a profile key's bucket. */
-export function bucketSql(pk: string): string {
-  return `(hash(${pk}) % ${BUCKETS})`;
+export function bucketSql(target: EngineTarget, pk: string): string {
+  return target.dialect.hashBucket(pk, BUCKETS);
 }
 
 /** Profiles per bucket (index = bucket). */
 export async function bucketCounts(target: EngineTarget): Promise<number[]> {
-  const rows = await target.runner.all(`SELECT ${bucketSql('pk')} AS b, count(*) AS n FROM profiles GROUP BY b`, []);
+  const rows = await target.runner.all(`SELECT ${bucketSql(target, 'pk')} AS b, count(*) AS n FROM profiles GROUP BY 1`, []);
   const counts = new Array<number>(BUCKETS).fill(0);
   for (const r of rows) counts[Number(r.b)] = Number(r.n);
   return counts;
@@ -141,17 +141,20 @@ export function stepStatement(
 ): { sql: string; values: unknown[] } {
   const p = newProgram(target, now, definitions, membershipCondition);
   const condition = p.condition(query);
-  const restrict = (pk: string) => `${bucketSql(pk)} >= ${lo} AND ${bucketSql(pk)} < ${hi}`;
+  const restrict = (pk: string) => `${bucketSql(target, pk)} >= ${lo} AND ${bucketSql(target, pk)} < ${hi}`;
   const sql = `WITH m AS MATERIALIZED (SELECT p.identity_map AS im FROM ${p.fromClause(restrict)} WHERE ${condition})
 SELECT NULL::VARCHAR AS ns, count(*) AS n FROM m
 UNION ALL
-SELECT ns, count(*) AS n FROM (SELECT unnest(map_keys(im)) AS ns FROM m) GROUP BY ns`;
+SELECT ns, count(*) AS n FROM (SELECT ${target.dialect.identityNamespaces('im')} AS ns FROM m) AS keys GROUP BY ns`;
   return p.params.finish(sql);
 }
 
 /** The identity namespaces of the profiles, sorted (for the member steps' namespace masks). */
 export async function namespaceDictionary(target: EngineTarget): Promise<string[]> {
-  const rows = await target.runner.all(`SELECT DISTINCT unnest(map_keys(identity_map)) AS ns FROM profiles ORDER BY ns`, []);
+  const rows = await target.runner.all(
+    `SELECT DISTINCT ns FROM (SELECT ${target.dialect.identityNamespaces('identity_map')} AS ns FROM profiles) AS keys ORDER BY ns`,
+    [],
+  );
   return rows.map((r) => String(r.ns));
 }
 
@@ -176,12 +179,14 @@ export function memberStepStatement(
 ): { sql: string; values: unknown[] } {
   const p = newProgram(target, now, definitions, membershipCondition);
   const condition = p.condition(query);
-  const restrict = (pk: string) => `${bucketSql(pk)} >= ${lo} AND ${bucketSql(pk)} < ${hi}`;
+  const restrict = (pk: string) => `${bucketSql(target, pk)} >= ${lo} AND ${bucketSql(target, pk)} < ${hi}`;
   const cases = namespaces.map((ns, i) => `WHEN ${sqlString(ns)} THEN ${2 ** i}`).join(' ');
   const mask = namespaces.length
-    ? `coalesce(list_sum(list_transform(map_keys(p.identity_map), k -> CASE k ${cases} ELSE 0 END)), 0)::DOUBLE`
-    : '0::DOUBLE';
-  return p.params.finish(`SELECT CAST(p.pk AS DOUBLE) AS pk, ${mask} AS nsmask FROM ${p.fromClause(restrict)} WHERE ${condition}`);
+    ? `CAST(${target.dialect.sumOverNamespaces('p.identity_map', (k) => `CASE ${k} ${cases} ELSE 0 END`)} AS DOUBLE PRECISION)`
+    : 'CAST(0 AS DOUBLE PRECISION)';
+  return p.params.finish(
+    `SELECT CAST(p.pk AS DOUBLE PRECISION) AS pk, ${mask} AS nsmask FROM ${p.fromClause(restrict)} WHERE ${condition}`,
+  );
 }
 
 /** Receives a member step's rows, chunk by chunk: keys and namespace masks. */

@@ -2,7 +2,7 @@
  * CONTRACT — the Express app. `createApp(services): Express`.
  *
  * Mount points (in this order):
- *   GET  /healthz                              200 {status:'ok'} once the prod data is loaded; 503 before / on failure
+ *   GET  /healthz                              200 {status:'ok', engine} once the prod data is loaded; 503 before / on failure
  *   GET  /openapi.json                         OpenAPI 3.1 (http/openapi.ts registry)
  *   /ims/token/v3                              routes/ims.ts
  *   /api/session                               routes/session.ts (studio login)
@@ -90,13 +90,14 @@ export function createApp(services: Services): Express {
 
   app.get('/healthz', (_req, res) => {
     const s = services.dataPlane.status();
+    const engine = services.config.engine.engine ?? 'duckdb';
     res.set('Cache-Control', 'no-store');
     if (s.state === 'ready') {
-      res.json({ status: 'ok' });
+      res.json({ status: 'ok', engine });
     } else if (s.state === 'failed') {
-      res.status(503).json({ status: 'failed', progress: { state: s.state, stage: s.stage }, error: s.error });
+      res.status(503).json({ status: 'failed', engine, progress: { state: s.state, stage: s.stage }, error: s.error });
     } else {
-      res.status(503).json({ status: 'starting', progress: { state: s.state, stage: s.stage, elapsedMs: s.elapsedMs } });
+      res.status(503).json({ status: 'starting', engine, progress: { state: s.state, stage: s.stage, elapsedMs: s.elapsedMs } });
     }
   });
 

@@ -1,13 +1,13 @@
 /**
  * CONTRACT — request limits and the engine query timeout.
  *
- *   // one interruptible DuckDB query:
- *   const rows = await withTimeout(data.store.interruptible(sql, params), services.config.queryTimeoutMs);
+ *   // one interruptible query:
+ *   const rows = await withTimeout(data.db.interruptible(sql, params), services.config.queryTimeoutMs);
  *   // engine functions (countMembers, pageMembers, evaluateBatch) on an interruptible target:
- *   const n = await runWithTimeout(data.store, services.config.queryTimeoutMs,
+ *   const n = await runWithTimeout(data.db, services.config.queryTimeoutMs,
  *                                  (target) => countMembers(target, query, { now }), { signal });
  *
- * On timeout the running query is interrupted (DuckDB `interrupt()`) and an ApiError 503
+ * On timeout the running query is interrupted (DuckDB `interrupt()`, PostgreSQL `pg_cancel_backend`) and an ApiError 503
  * ServiceUnavailableError is thrown whose detail names the limit (segmentation-api.md lists 503 on
  * every endpoint; [decision] 503 rather than 504). An aborted `signal` (e.g. DELETE /preview)
  * interrupts too and rethrows `signal.reason` (or a QueryCancelledError).
@@ -17,8 +17,8 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { EngineTarget } from '../engine/evaluate.js';
-import { engineTarget } from '../engine/dataset.js';
-import type { DuckStore, Interruptible, SqlParams } from '../engine/store.js';
+import type { SandboxDb } from '../engine/sandboxDb.js';
+import type { Interruptible } from '../engine/store.js';
 import { ApiError, tooMany } from './errors.js';
 
 export class QueryCancelledError extends Error {
@@ -62,7 +62,7 @@ export async function withTimeout<T>(job: Interruptible<T>, ms: number, options:
  * all its running queries are interrupted and later ones refused.
  */
 export async function runWithTimeout<T>(
-  store: DuckStore,
+  db: SandboxDb,
   ms: number,
   fn: (target: EngineTarget) => Promise<T>,
   options: { signal?: AbortSignal } = {},
@@ -73,16 +73,15 @@ export async function runWithTimeout<T>(
     stopped ??= why;
     for (const job of running) job.cancel();
   };
-  const base = engineTarget(store);
   const target: EngineTarget = {
-    ...base,
+    ...db.target,
     runner: {
       all: async (sql, params) => {
         if (stopped) throw new QueryCancelledError();
-        const job = store.interruptible(sql, params as SqlParams);
+        const job = db.interruptible(sql, params);
         running.add(job);
         try {
-          return (await job.promise) as Record<string, unknown>[];
+          return await job.promise;
         } finally {
           running.delete(job);
         }

@@ -12,7 +12,9 @@
  * Running (one export at a time per sandbox, NEW while waiting): PROCESSING → optional segment
  * job (`evaluationInfo.segmentation: true`: createSegmentJob + waitForSegmentJob, then that
  * membership) → members into a DuckDB temp table (`membersSql` of jobs/membership.ts: latest
- * successful membership, per-segment status filter, qualification-time window) → `COPY (SELECT …)
+ * successful membership, per-segment status filter, qualification-time window; under
+ * SEG_ENGINE=postgres selected in PostgreSQL, where the membership lives, and appended to the temp
+ * table of the sandbox's DuckDB file, which holds the same profiles under the same keys) → `COPY (SELECT …)
  * TO` files in `<dataset>/.tmp-<batchId>/` (DuckDB streams: memory stays bounded whatever the
  * audience) → fsync files → rename the directory to `<batchId>` → fsync the parent → ONE SQLite
  * transaction inserts the batch and its files and marks the job SUCCEEDED. Any failure or
@@ -34,7 +36,14 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBListType, DuckDBMapType, DuckDBStructType, type DuckDBConnection, type DuckDBType } from '@duckdb/node-api';
+import {
+  DuckDBListType,
+  DuckDBMapType,
+  DuckDBStructType,
+  DuckDBTimestampValue,
+  type DuckDBConnection,
+  type DuckDBType,
+} from '@duckdb/node-api';
 import { ExportJobCreate, PROFILE_UNION_SCHEMA, type ExportFormat } from '@seg/shared';
 import { ZodError } from 'zod';
 import {
@@ -66,7 +75,7 @@ import {
 import { getSandbox, type SandboxRecord } from '../control/sandboxes.js';
 import type { SandboxData } from '../data/dataPlane.js';
 import { quoteIdent, quoteLiteral } from '../engine/types.js';
-import { isInterruptError } from '../engine/store.js';
+import { isInterruptError, type SandboxDb } from '../engine/sandboxDb.js';
 import { ApiError, badRequest } from '../http/errors.js';
 import type { Services } from '../services.js';
 import { ensureMembershipTables, membersSql } from './membership.js';
@@ -447,7 +456,7 @@ class ExportWork {
     const { store } = data;
     const req = this.job.request;
     const segs = req.filter?.segments;
-    if (segs) await ensureMembershipTables(store);
+    if (segs) await ensureMembershipTables(data.db);
     const dsDir = datasetDir(this.services.config.stateDir, this.job.orgId, this.job.sandboxName, this.job.datasetId);
     mkdirSync(dsDir, { recursive: true });
     const format = this.job.format;
@@ -490,12 +499,13 @@ class ExportWork {
           const perSegment = segs
             .map((s) => `(m.segment_id = ${quoteLiteral(s.segmentId)} AND m.status IN (${s.status.map(quoteLiteral).join(', ')}))`)
             .join(' OR ');
-          await conn.run(
-            `CREATE OR REPLACE TEMP TABLE ${table} AS
-             SELECT m.pk, m.segment_id, m.status, m.qualification_time FROM (${sql}) m
-             WHERE m.pk IS NOT NULL AND (${perSegment}) AND ${profilesIngested ? 'TRUE' : 'FALSE'}`,
-            params,
-          );
+          const members = `SELECT m.pk, m.segment_id, m.status, m.qualification_time FROM (${sql}) m
+             WHERE m.pk IS NOT NULL AND (${perSegment}) AND ${profilesIngested ? 'TRUE' : 'FALSE'}`;
+          if (data.db.engine === 'duckdb') {
+            await conn.run(`CREATE OR REPLACE TEMP TABLE ${table} AS ${members}`, params);
+          } else {
+            await appendMembersFrom(data.db, members, params, conn, table);
+          }
           memberFrom = table;
         } else {
           memberFrom = '';
@@ -833,6 +843,40 @@ function eventProjection(type: DuckDBType | undefined, fields: string | undefine
 }
 
 /** Checks `fields` / `eventList.fields` against the sandbox's data (the route answers 400). */
+/**
+ * The members a query selects in the sandbox's evaluation database (PostgreSQL), appended to a
+ * temp table of the DuckDB connection that writes the files.
+ */
+async function appendMembersFrom(
+  db: SandboxDb,
+  members: string,
+  params: readonly unknown[],
+  conn: DuckDBConnection,
+  table: string,
+): Promise<void> {
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${table} (pk BIGINT, segment_id VARCHAR, status VARCHAR, qualification_time TIMESTAMP)`,
+  );
+  const rows = await db.all(
+    `SELECT pk, segment_id, status, CAST(round(extract(epoch FROM qualification_time) * 1000000) AS BIGINT) AS qt_us FROM (${members}) x`,
+    params,
+  );
+  const appender = await conn.createAppender(table, 'main', 'temp');
+  try {
+    for (const r of rows) {
+      appender.appendBigInt(BigInt(String(r.pk)));
+      appender.appendVarchar(String(r.segment_id));
+      appender.appendVarchar(String(r.status));
+      if (r.qt_us === null || r.qt_us === undefined) appender.appendNull();
+      else appender.appendTimestamp(new DuckDBTimestampValue(BigInt(String(r.qt_us))));
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
 export async function checkFieldsAgainstData(data: SandboxData, request: ExportJobCreate): Promise<void> {
   const attrs = await data.store.withConnection((c) => columnType(c, 'SELECT attrs FROM profiles LIMIT 0'));
   parseSelection(request.fields, attrs, 'fields');

@@ -1,7 +1,8 @@
 /**
- * Segment membership, stored in each sandbox's DuckDB file next to the profiles.
+ * Segment membership, stored in each sandbox's database next to the profiles (its DuckDB file, or
+ * its PostgreSQL schema under SEG_ENGINE=postgres): plain SQL both engines accept.
  *
- * Tables (created by `ensureMembershipTables(store)`, idempotent; the dataset loader never touches
+ * Tables (created by `ensureMembershipTables(db)`, idempotent; the dataset loader never touches
  * them, so a reloaded dataset keeps its membership):
  *
  *   segment_membership(segment_id VARCHAR, pk BIGINT, status VARCHAR, qualification_time TIMESTAMP,
@@ -16,46 +17,56 @@
  *       because a reloaded dataset renumbers pk.
  *   segment_membership_head(segment_id VARCHAR PRIMARY KEY, job_id VARCHAR, evaluated_at TIMESTAMP)
  *       the "latest successful job" pointer, per segment. A job writes its rows under its own job id
- *       and switches the heads of the segments it evaluated in ONE DuckDB transaction when it
+ *       and switches the heads of the segments it evaluated in ONE transaction when it
  *       completes, so a failed, cancelled or killed job leaves the previous membership intact (its
  *       orphan rows are removed before the next job of the sandbox starts).
  *
- * For the export engineer — `membersSql(options)` returns `{ sql, params }` (DuckDB, positional
- * `$1…` parameters) selecting
+ * For the export engineer — `membersSql(options)` returns `{ sql, params }` (positional `$1…`
+ * parameters) selecting
  *     segment_id VARCHAR, pk BIGINT, status VARCHAR, qualification_time TIMESTAMP,
  *     primary_ns VARCHAR, primary_id VARCHAR
  * of the LATEST SUCCESSFUL membership of the given segments, optionally filtered by status
  * (default: every status) and by a qualification-time window [from, to) in epoch ms. `pk` is the
  * CURRENT profile key (resolved through the primary identity against `profiles`); it is NULL for a
  * member (typically `exited`) whose profile is no longer in the dataset. Run it on the sandbox's
- * store after `await ensureMembershipTables(store)`. Example:
+ * database after `await ensureMembershipTables(db)`. Example:
  *     const { sql, params } = membersSql({ segmentIds: ['s1'], statuses: ['realized', 'existing'] });
- *     await store.query(`SELECT m.pk, p.attrs FROM (${sql}) m JOIN profiles p USING (pk)`, params);
+ *     await db.all(`SELECT m.pk, p.attrs FROM (${sql}) m JOIN profiles p USING (pk)`, params);
  *
  * For the compiler (previews, estimates, jobs) — `membershipCondition(profileAlias, segmentIdParam)`
  * is the `CompileOptions.membershipCondition`: "profile <alias> is realized or existing in the
  * latest successful membership of segment <param>".
  */
-import type { DuckStore } from '../engine/store.js';
+import type { SandboxDb } from '../engine/sandboxDb.js';
 
 export const MEMBERSHIP_TABLE = 'segment_membership';
 export const HEAD_TABLE = 'segment_membership_head';
 
 export type MembershipStatus = 'realized' | 'existing' | 'exited';
 
-const ensured = new WeakSet<DuckStore>();
+const ensured = new WeakSet<SandboxDb>();
 
-/** Creates the membership tables in the sandbox's DuckDB when missing (once per store). */
-export async function ensureMembershipTables(store: DuckStore): Promise<void> {
-  if (ensured.has(store)) return;
-  await store.run(`
-    CREATE TABLE IF NOT EXISTS ${MEMBERSHIP_TABLE} (
+/** Creates the membership tables in the sandbox's database when missing (once per database). */
+export async function ensureMembershipTables(db: SandboxDb): Promise<void> {
+  if (ensured.has(db)) return;
+  await db.run(`CREATE TABLE IF NOT EXISTS ${MEMBERSHIP_TABLE} (
       segment_id VARCHAR NOT NULL, pk BIGINT, status VARCHAR NOT NULL, qualification_time TIMESTAMP,
-      job_id VARCHAR NOT NULL, primary_ns VARCHAR NOT NULL, primary_id VARCHAR NOT NULL);
-    CREATE TABLE IF NOT EXISTS ${HEAD_TABLE} (
-      segment_id VARCHAR PRIMARY KEY, job_id VARCHAR NOT NULL, evaluated_at TIMESTAMP);
-  `);
-  ensured.add(store);
+      job_id VARCHAR NOT NULL, primary_ns VARCHAR NOT NULL, primary_id VARCHAR NOT NULL)`);
+  await db.run(`CREATE TABLE IF NOT EXISTS ${HEAD_TABLE} (
+      segment_id VARCHAR PRIMARY KEY, job_id VARCHAR NOT NULL, evaluated_at TIMESTAMP)`);
+  if (db.engine === 'postgres') {
+    // inSegment probes membership per profile: a server engine needs the index (DuckDB scans
+    // and hash-joins, where an index would only slow the job's inserts)
+    await db.run(
+      `CREATE INDEX IF NOT EXISTS ${MEMBERSHIP_TABLE}_member ON ${MEMBERSHIP_TABLE} (segment_id, primary_ns, primary_id)`,
+    );
+  }
+  ensured.add(db);
+}
+
+/** A bound instant (epoch ms) as a TIMESTAMP, the way the compiler binds them. */
+export function timestampParam(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '');
 }
 
 /**
@@ -68,13 +79,6 @@ export function membershipCondition(profileAlias: string, segmentIdParam: string
       AND __m.status IN ('realized', 'existing'))`;
 }
 
-/** Options for previews/estimates: ensures the tables, then the compile option. */
-export async function membershipOptions(
-  store: DuckStore,
-): Promise<{ membershipCondition: (profileAlias: string, segmentIdParam: string) => string }> {
-  await ensureMembershipTables(store);
-  return { membershipCondition };
-}
 
 export interface MembersSqlOptions {
   segmentIds: readonly string[];
@@ -85,7 +89,7 @@ export interface MembersSqlOptions {
   to?: number;
 }
 
-/** SQL (over the sandbox DuckDB) of the latest successful membership; see the file header. */
+/** SQL of the latest successful membership; see the file header. */
 export function membersSql(o: MembersSqlOptions): { sql: string; params: (string | number)[] } {
   const params: (string | number)[] = [];
   const add = (v: string | number) => {
@@ -95,8 +99,8 @@ export function membersSql(o: MembersSqlOptions): { sql: string; params: (string
   const ids = o.segmentIds.length ? o.segmentIds.map((id) => add(id)).join(', ') : 'NULL';
   const where = [`m.segment_id IN (${ids})`];
   if (o.statuses && o.statuses.length) where.push(`m.status IN (${o.statuses.map((s) => add(s)).join(', ')})`);
-  if (o.from !== undefined) where.push(`m.qualification_time >= make_timestamp(${add(o.from)}::BIGINT * 1000)`);
-  if (o.to !== undefined) where.push(`m.qualification_time < make_timestamp(${add(o.to)}::BIGINT * 1000)`);
+  if (o.from !== undefined) where.push(`m.qualification_time >= CAST(${add(timestampParam(o.from))} AS TIMESTAMP)`);
+  if (o.to !== undefined) where.push(`m.qualification_time < CAST(${add(timestampParam(o.to))} AS TIMESTAMP)`);
   const sql = `SELECT m.segment_id, p.pk, m.status, m.qualification_time, m.primary_ns, m.primary_id
     FROM ${MEMBERSHIP_TABLE} m
     JOIN ${HEAD_TABLE} h ON h.segment_id = m.segment_id AND h.job_id = m.job_id
@@ -105,18 +109,15 @@ export function membersSql(o: MembersSqlOptions): { sql: string; params: (string
   return { sql, params };
 }
 
-/** Same as `membersSql` under the name the brief used. */
-export const membersTableSql = membersSql;
-
 /** Deletes rows of jobs that are not a head (failed, cancelled, killed or superseded runs). */
-export async function removeOrphans(store: DuckStore): Promise<void> {
-  await store.run(
+export async function removeOrphans(db: SandboxDb): Promise<void> {
+  await db.run(
     `DELETE FROM ${MEMBERSHIP_TABLE} m WHERE NOT EXISTS (SELECT 1 FROM ${HEAD_TABLE} h WHERE h.segment_id = m.segment_id AND h.job_id = m.job_id)`,
   );
 }
 
 /** True when job `jobId` switched at least one head (its membership commit happened). */
-export async function jobCommitted(store: DuckStore, jobId: string): Promise<boolean> {
-  const rows = await store.query(`SELECT count(*)::INTEGER AS n FROM ${HEAD_TABLE} WHERE job_id = $1`, [jobId]);
+export async function jobCommitted(db: SandboxDb, jobId: string): Promise<boolean> {
+  const rows = await db.all(`SELECT count(*) AS n FROM ${HEAD_TABLE} WHERE job_id = $1`, [jobId]);
   return Number(rows[0]?.n ?? 0) > 0;
 }

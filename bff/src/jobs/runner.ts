@@ -42,11 +42,19 @@ import {
 } from '../control/jobs.js';
 import { CompileError, SqlProgram, type SegmentReference } from '../engine/compiler/compile.js';
 import { findCycles } from '../engine/dependencies.js';
-import type { DuckStore } from '../engine/store.js';
+import { InterruptedError, type SandboxDb } from '../engine/sandboxDb.js';
 import type { SandboxData } from '../data/dataPlane.js';
 import { ApiError } from '../http/errors.js';
 import type { Services } from '../services.js';
-import { ensureMembershipTables, HEAD_TABLE, jobCommitted, MEMBERSHIP_TABLE, membershipCondition, removeOrphans } from './membership.js';
+import {
+  ensureMembershipTables,
+  HEAD_TABLE,
+  jobCommitted,
+  MEMBERSHIP_TABLE,
+  membershipCondition,
+  removeOrphans,
+  timestampParam,
+} from './membership.js';
 
 export const STOPPED_REASON = 'the server stopped while the job was running';
 const SHUTDOWN_REASON = 'the server shut down while the job was running';
@@ -199,8 +207,8 @@ export class JobRunner {
       } catch {
         continue; // data still loading: later
       }
-      await ensureMembershipTables(data.store);
-      if (await jobCommitted(data.store, id)) {
+      await ensureMembershipTables(data.db);
+      if (await jobCommitted(data.db, id)) {
         transition(this.services.db, id, ['PROCESSING', 'CANCELLING'], 'SUCCEEDED', this.stamp());
       } else {
         this.fail(job, STOPPED_REASON, 'SERVER_STOPPED');
@@ -294,20 +302,20 @@ export class JobRunner {
 
   /** Returns 'failed' when it recorded a FAILED state itself. */
   private async evaluate(job: JobRow, data: SandboxData, metrics: Record<string, unknown>, signal: AbortSignal): Promise<'ok' | 'failed'> {
-    const { db } = this.services;
-    const store = data.store;
+    const control = this.services.db;
+    const db = data.db;
     const total = data.profileCount;
     const now = this.services.now();
     const t0 = (metrics.totalTime as { startTimeInMs: number }).startTimeInMs;
-    await ensureMembershipTables(store);
-    await removeOrphans(store);
+    await ensureMembershipTables(db);
+    await removeOrphans(db);
     metrics.totalProfiles = total;
     this.progress(job, metrics, { profilesDone: 0, totalProfiles: total, stage: 'checking' });
 
     // 1. check, cycles, dependencies, compile
     const errors: JobError[] = [];
     const failed = new Set<string>();
-    const known = new Set([...listAllDefinitions(db, { orgId: job.orgId, sandboxId: job.sandboxId }).map((d) => d.id), ...job.segments.map((s) => s.segmentId)]);
+    const known = new Set([...listAllDefinitions(control, { orgId: job.orgId, sandboxId: job.sandboxId }).map((d) => d.id), ...job.segments.map((s) => s.segmentId)]);
     const checked = new Map<string, CheckedQuery>();
     for (const s of job.segments) {
       const a = analyzeExpression(s.segment.expression as PqlExpression, { schema: data.schema, knownSegmentIds: known });
@@ -359,7 +367,7 @@ export class JobRunner {
       const end = Date.now();
       metrics.totalTime = { startTimeInMs: t0, endTimeInMs: end, totalTimeInMs: end - t0 };
       delete metrics.progress;
-      transition(db, job.id, ['PROCESSING', 'CANCELLING'], 'FAILED', this.stamp(), {
+      transition(control, job.id, ['PROCESSING', 'CANCELLING'], 'FAILED', this.stamp(), {
         metrics,
         errors: [...errors, { code: 'JOB_FAILED', msg: 'No definition of the job could be evaluated.' }],
       });
@@ -370,42 +378,47 @@ export class JobRunner {
     this.progress(job, metrics, { profilesDone: 0, totalProfiles: total, stage: 'evaluating' });
     const tEval = Date.now();
     const select = columns.map((c, i) => `${c.sql} AS s${i}`).join(', ');
+    const evalTable = '__seg_job_eval';
     const evalSql = p.params.finish(
-      `CREATE OR REPLACE TEMP TABLE __seg_job_eval AS SELECT * FROM (SELECT p.pk, p.primary_ns, p.primary_id, ${select} FROM ${p.fromClause()}) AS batch WHERE ${columns
+      `CREATE TEMP TABLE ${evalTable} AS SELECT * FROM (SELECT p.pk, p.primary_ns, p.primary_id, ${select} FROM ${p.fromClause()}) AS batch WHERE ${columns
         .map((_c, i) => `s${i}`)
         .join(' OR ')}`,
     );
     const ids = columns.map((c) => c.id);
-    const job_ = store.interruptibleWith(async (conn) => {
+    const job_ = db.session(async (session) => {
+      const dropEval = `DROP TABLE IF EXISTS ${db.tempSchema}.${evalTable}`;
       try {
-        await conn.run(evalSql.sql, evalSql.values as never);
+        await session.run(dropEval);
+        await session.run(evalSql.sql, evalSql.values);
         const tEvalEnd = Date.now();
         metrics.profileSegmentationTime = { startTimeInMs: tEval, endTimeInMs: tEvalEnd, totalTimeInMs: tEvalEnd - tEval };
         this.progress(job, metrics, { profilesDone: total, totalProfiles: total, stage: 'writing membership' });
         for (let i = 0; i < ids.length; i++) {
-          if (signal.aborted) throw new Error('INTERRUPT Error: cancelled');
-          await conn.run(
+          if (signal.aborted) throw new InterruptedError('cancelled');
+          // entered (realized), stayed (existing, first qualification kept) and left (exited)
+          await session.run(
             `INSERT INTO ${MEMBERSHIP_TABLE} (segment_id, pk, status, qualification_time, job_id, primary_ns, primary_id)
              WITH prev AS (
                SELECT m.pk, m.primary_ns, m.primary_id, m.qualification_time FROM ${MEMBERSHIP_TABLE} m
                JOIN ${HEAD_TABLE} h ON h.segment_id = m.segment_id AND h.job_id = m.job_id
                WHERE m.segment_id = $1 AND m.status IN ('realized', 'existing')),
-             cur AS (SELECT pk, primary_ns, primary_id FROM __seg_job_eval WHERE s${i})
+             cur AS (SELECT pk, primary_ns, primary_id FROM ${evalTable} WHERE s${i})
              SELECT $1, cur.pk, CASE WHEN prev.primary_id IS NULL THEN 'realized' ELSE 'existing' END,
-                    coalesce(prev.qualification_time, make_timestamp($3::BIGINT * 1000)), $2, cur.primary_ns, cur.primary_id
+                    coalesce(prev.qualification_time, CAST($3 AS TIMESTAMP)), $2, cur.primary_ns, cur.primary_id
              FROM cur LEFT JOIN prev ON prev.primary_ns = cur.primary_ns AND prev.primary_id = cur.primary_id
              UNION ALL
              SELECT $1, prev.pk, 'exited', prev.qualification_time, $2, prev.primary_ns, prev.primary_id
-             FROM prev ANTI JOIN cur ON cur.primary_ns = prev.primary_ns AND cur.primary_id = prev.primary_id`,
-            [ids[i]!, job.id, now],
+             FROM prev WHERE NOT EXISTS (
+               SELECT 1 FROM cur WHERE cur.primary_ns = prev.primary_ns AND cur.primary_id = prev.primary_id)`,
+            [ids[i]!, job.id, timestampParam(now)],
           );
         }
-        return (await conn.runAndReadAll(
-          `SELECT segment_id, status, primary_ns, count(*)::BIGINT AS n FROM ${MEMBERSHIP_TABLE} WHERE job_id = $1 GROUP BY ALL`,
+        return await session.all(
+          `SELECT segment_id, status, primary_ns, count(*) AS n FROM ${MEMBERSHIP_TABLE} WHERE job_id = $1 GROUP BY 1, 2, 3`,
           [job.id],
-        )).getRowObjectsJson();
+        );
       } finally {
-        await conn.run('DROP TABLE IF EXISTS temp.__seg_job_eval').catch(() => undefined);
+        await session.run(dropEval).catch(() => undefined);
       }
     });
     const onAbort = () => job_.cancel();
@@ -450,24 +463,27 @@ export class JobRunner {
       totalProfilesByMergePolicy: byPolicy,
     });
     delete metrics.progress;
-    if (signal.aborted) throw new Error('INTERRUPT Error: cancelled');
-    setCommitState(db, job.id, 'committing', metrics, errors, this.stamp());
-    await switchHeads(store, ids, job.id, now);
-    setCommitState(db, job.id, 'committed', metrics, errors, this.stamp());
-    await removeOrphans(store).catch(() => undefined);
+    if (signal.aborted) throw new InterruptedError('cancelled');
+    setCommitState(control, job.id, 'committing', metrics, errors, this.stamp());
+    await switchHeads(db, ids, job.id, now);
+    setCommitState(control, job.id, 'committed', metrics, errors, this.stamp());
+    await removeOrphans(db).catch(() => undefined);
     return 'ok';
   }
 }
 
-/** The "latest successful job" pointer switch: one DuckDB transaction. */
-async function switchHeads(store: DuckStore, segmentIds: string[], jobId: string, now: number): Promise<void> {
-  await store.withConnection(async (conn) => {
-    await conn.run('BEGIN TRANSACTION');
-    await conn.run(`DELETE FROM ${HEAD_TABLE} WHERE list_contains(from_json($1, '["VARCHAR"]'), segment_id)`, [JSON.stringify(segmentIds)]);
-    await conn.run(
-      `INSERT INTO ${HEAD_TABLE} SELECT unnest(from_json($1, '["VARCHAR"]')), $2, make_timestamp($3::BIGINT * 1000)`,
-      [JSON.stringify(segmentIds), jobId, now],
-    );
-    await conn.run('COMMIT');
-  });
+/** The "latest successful job" pointer switch: one transaction. */
+async function switchHeads(db: SandboxDb, segmentIds: string[], jobId: string, now: number): Promise<void> {
+  await db.session(async (session) => {
+    await session.run('BEGIN');
+    const ids = segmentIds.map((_id, i) => `$${i + 1}`).join(', ');
+    await session.run(`DELETE FROM ${HEAD_TABLE} WHERE segment_id IN (${ids})`, segmentIds);
+    const rows = segmentIds.map((_id, i) => `($${i + 3}, $1, CAST($2 AS TIMESTAMP))`).join(', ');
+    await session.run(`INSERT INTO ${HEAD_TABLE} (segment_id, job_id, evaluated_at) VALUES ${rows}`, [
+      jobId,
+      timestampParam(now),
+      ...segmentIds,
+    ]);
+    await session.run('COMMIT');
+  }).promise;
 }

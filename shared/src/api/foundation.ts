@@ -126,6 +126,8 @@ export type SessionInfo = z.infer<typeof SessionInfo>;
 export const Health = z
   .object({
     status: z.enum(['ok', 'starting', 'failed']),
+    /** Where segments are evaluated: the embedded DuckDB or PostgreSQL (SEG_ENGINE). */
+    engine: z.enum(['duckdb', 'postgres']),
     progress: z.object({ state: z.string(), stage: z.string().optional(), elapsedMs: z.number().optional() }).optional(),
     error: z.string().optional(),
   })

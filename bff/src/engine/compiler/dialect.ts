@@ -109,6 +109,16 @@ export interface SqlDialect {
   projectedList(value: string, orderBy: string | undefined, valuesAreLists: boolean): string;
   /** The value of the first row meeting the condition, in the given order. */
   firstOrderedIf(value: string, orderBy: readonly (readonly [string, 'ASC' | 'DESC'])[], condition: string): string;
+
+  // statements around compiled conditions (estimates, previews), not PQL
+  /** A stable pseudo-random bucket in [0, buckets) of an integer key; `buckets` a power of two. */
+  hashBucket(key: string, buckets: number): string;
+  /** Set-returning: one row per key of a profile's identity map (in a SELECT list). */
+  identityNamespaces(identityMap: string): string;
+  /** The sum over an identity map's namespaces of `valueOf(namespace)` (0 for an empty map). */
+  sumOverNamespaces(identityMap: string, valueOf: (namespace: string) => string): string;
+  /** A nested value (identity map, attributes) as JSON text. */
+  jsonText(value: string): string;
 }
 
 export type SqlIntervalUnit = 'MILLISECOND' | 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY' | 'MONTH' | 'YEAR';

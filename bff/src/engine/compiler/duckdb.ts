@@ -69,6 +69,13 @@ export const duckdbDialect: SqlDialect = {
     `struct_pack(${fields.map(([k, v]) => `${duckdbDialect.quoteIdent(k)} := ${v}`).join(', ')})`,
 
   mapGet: (map, key) => `element_at(${map}, ${key})[1]`,
+  hashBucket: (key, buckets) => `(hash(${key}) % ${buckets})`,
+  identityNamespaces: (identityMap) => `unnest(map_keys(${identityMap}))`,
+  sumOverNamespaces: (identityMap, valueOf) => {
+    const k = freshVar();
+    return `coalesce(list_sum(list_transform(map_keys(${identityMap}), ${k} -> ${valueOf(k)})), 0)`;
+  },
+  jsonText: (value) => `CAST(to_json(${value}) AS VARCHAR)`,
   mapKeys: (map) => `list_sort(map_keys(${map}))`,
   mapCount: (map) => `cardinality(${map})`,
   mapFromEntries: (entries) => `map_from_entries(${entries})`,

@@ -254,6 +254,14 @@ export const postgresDialect: SqlDialect = {
     `jsonb_build_object(${fields.map(([k, v]) => `${lit(k)}, ${v}`).join(', ')})`,
 
   mapGet: (map, key, type) => extract(`(${map})`, `(${key})`, type),
+  // hashint8 is PostgreSQL's own stable hash; the low bits of its two's complement are in range
+  hashBucket: (key, buckets) => `(hashint8(${key}) & ${buckets - 1})`,
+  identityNamespaces: (identityMap) => `jsonb_object_keys(${identityMap})`,
+  sumOverNamespaces(identityMap, valueOf) {
+    const k = fresh('k');
+    return `coalesce((SELECT sum(${valueOf(k)}) FROM jsonb_object_keys(${identityMap}) ${k}), 0)`;
+  },
+  jsonText: (value) => `CAST(${value} AS TEXT)`,
   mapKeys(map) {
     const k = fresh('k');
     return overList(

@@ -24,13 +24,20 @@ export const postgresLayout: TableLayout = {
   eventTimestamp: (alias) => `${alias}.ts`,
 };
 
-/** A pool whose sessions read and write timestamps as UTC. */
-export function postgresPool(connectionString: string, max = 4): pg.Pool {
-  return new pg.Pool({
+/**
+ * A pool whose sessions read and write timestamps as UTC (and work in
+ * `searchPath` when given: a sandbox's schema).
+ */
+export function postgresPool(connectionString: string, max = 4, options: { searchPath?: string } = {}): pg.Pool {
+  const pool = new pg.Pool({
     connectionString,
     max,
-    options: '-c TimeZone=UTC -c DateStyle=ISO -c jit=off',
+    options: `-c TimeZone=UTC -c DateStyle=ISO -c jit=off${options.searchPath ? ` -c search_path=${options.searchPath}` : ''}`,
   });
+  // an idle connection the server drops (restart, admin kill) must not take the process down:
+  // the next query reconnects or fails with its own error
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 export function postgresTarget(pool: pg.Pool): EngineTarget {
