@@ -15,6 +15,11 @@
  *   SEG_BODY_LIMIT         request body limit (1mb)
  *   SEG_QUERY_TIMEOUT_MS   engine query timeout (60000)
  *   SEG_ESTIMATE_SAMPLE_THRESHOLD  profiles from which estimates sample (1000000; §5.6)
+ *   SEG_MAX_QUEUED_JOBS    segment jobs that may wait per sandbox before 429 (100; ≥ 1)
+ *   SEG_JOB_POLL_MS        how often the job runner looks at its queue (500; ≥ 1)
+ *   SEG_SCHEDULER_TICK_MS  how often the scheduler fires due schedules (30000; 0 = only explicit ticks)
+ *   SEG_SCHEDULE_MIN_INTERVAL_MINUTES  minimum interval between a schedule's firings (15; 0 = any)
+ *   SEG_INGEST_MAX_BYTES   largest file accepted by batch ingestion (1073741824 = 1 GiB; ≥ 1)
  *   SEG_ENGINE             where segments are evaluated: duckdb (default) or postgres
  *   SEG_PG_URL             the PostgreSQL database (postgresql://user@host:port/db) for SEG_ENGINE=postgres
  *   SEG_TRUST_PROXY        Express "trust proxy" (unset = off); needed for Secure cookies behind TLS proxies
@@ -45,6 +50,16 @@ export interface Config {
   queryTimeoutMs: number;
   /** Profiles from which estimates read a sample instead of the full data (§5.6). */
   estimateSampleThreshold: number;
+  /** Segment jobs that may wait (NEW/QUEUED) per sandbox; more → 429. */
+  maxQueuedJobs: number;
+  /** Interval of the job runner's queue poll (it is also woken on new jobs). */
+  jobPollMs: number;
+  /** Interval of the scheduler's automatic ticks; 0 = it only fires on explicit tick(). */
+  schedulerTickMs: number;
+  /** Minimum interval between two firings of a schedule's cron expression. */
+  scheduleMinIntervalMinutes: number;
+  /** Largest file a batch-ingestion upload accepts (413 beyond). */
+  ingestMaxBytes: number;
   /** SEG_ENGINE and SEG_PG_URL. */
   engine: EngineOptions;
   trustProxy: string | undefined;
@@ -55,6 +70,7 @@ export interface Config {
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_STATE_DIR = path.join(REPO_ROOT, '.seg');
 export const DEFAULT_WEB_DIST = path.join(REPO_ROOT, 'web', 'dist');
+export const DEFAULT_INGEST_MAX_BYTES = 1024 * 1024 * 1024;
 
 function str(env: NodeJS.ProcessEnv, key: string): string | undefined {
   const v = env[key];
@@ -96,6 +112,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: str(env, 'SEG_BODY_LIMIT') ?? '1mb',
     queryTimeoutMs: int(env, 'SEG_QUERY_TIMEOUT_MS', 60_000, 1),
     estimateSampleThreshold: int(env, 'SEG_ESTIMATE_SAMPLE_THRESHOLD', 1_000_000, 1),
+    maxQueuedJobs: int(env, 'SEG_MAX_QUEUED_JOBS', 100, 1),
+    jobPollMs: int(env, 'SEG_JOB_POLL_MS', 500, 1),
+    schedulerTickMs: int(env, 'SEG_SCHEDULER_TICK_MS', 30_000),
+    scheduleMinIntervalMinutes: int(env, 'SEG_SCHEDULE_MIN_INTERVAL_MINUTES', 15),
+    ingestMaxBytes: int(env, 'SEG_INGEST_MAX_BYTES', DEFAULT_INGEST_MAX_BYTES, 1),
     engine: engineOptionsFromEnv(env),
     trustProxy: str(env, 'SEG_TRUST_PROXY'),
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',

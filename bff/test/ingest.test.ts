@@ -58,12 +58,10 @@ async function ingest(datasetId: string, files: Record<string, string | Buffer>,
 const count = async (sandbox = SB) => (await srv.running.services.dataPlane.forSandbox(srv.orgId, sandbox)).profileCount;
 
 beforeAll(async () => {
-  process.env.SEG_INGEST_MAX_BYTES = '200000';
-  srv = await startTestServer();
+  srv = await startTestServer({ env: { SEG_INGEST_MAX_BYTES: '200000' } });
   expect((await srv.createSandbox(SB)).status).toBe(201);
 }, 120_000);
 afterAll(async () => {
-  delete process.env.SEG_INGEST_MAX_BYTES;
   await srv?.stop();
 });
 

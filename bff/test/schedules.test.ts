@@ -13,12 +13,11 @@ import { getScheduler } from '../src/jobs/scheduler.js';
 import { call, createDefinition, waitJob } from './support/jobs.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
-process.env.SEG_SCHEDULER_TICK_MS = '0'; // only the ticks this test drives
-
 let srv: TestServer;
 const stateDir = mkdtempSync(path.join(tmpdir(), 'seg-sched-'));
 beforeAll(async () => {
-  srv = await startTestServer({ stateDir, keepState: true });
+  // SEG_SCHEDULER_TICK_MS 0: only the ticks this test drives (srv.restart() keeps this env)
+  srv = await startTestServer({ stateDir, keepState: true, env: { SEG_SCHEDULER_TICK_MS: '0' } });
 });
 afterAll(async () => {
   await srv?.stop();

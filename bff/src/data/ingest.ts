@@ -37,12 +37,6 @@ export class IngestError extends Error {
   }
 }
 
-/** Largest accepted file (SEG_INGEST_MAX_BYTES, default 1 GiB). */
-export function maxFileBytes(): number {
-  const v = Number(process.env.SEG_INGEST_MAX_BYTES);
-  return Number.isFinite(v) && v > 0 ? v : 1024 * 1024 * 1024;
-}
-
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,199}$/;
 const seg = (s: string) => encodeURIComponent(s);
 
@@ -61,9 +55,11 @@ interface Part {
 export class Ingest {
   private readonly locks = new Map<string, Promise<unknown>>();
 
+  /** `maxFileBytes`: the largest accepted file (config.ingestMaxBytes, SEG_INGEST_MAX_BYTES). */
   constructor(
     private readonly stateDir: string,
     private readonly dataPlane: DataPlane,
+    readonly maxFileBytes: number,
   ) {}
 
   private sandboxRoot(orgId: string, sandbox: string): string {
@@ -142,7 +138,7 @@ export class Ingest {
     const dir = path.join(this.batchDir(orgId, sandbox, id), 'files');
     const target = path.join(dir, fileName);
     const tmp = path.join(dir, `.upload-${randomUUID()}`);
-    const limit = maxFileBytes();
+    const limit = this.maxFileBytes;
     let bytes = 0;
     let head = Buffer.alloc(0);
     const counter = new Transform({

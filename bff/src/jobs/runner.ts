@@ -85,11 +85,6 @@ export function getRunner(services: Services): JobRunner {
   return r;
 }
 
-function pollMs(): number {
-  const n = Number(process.env.SEG_JOB_POLL_MS ?? 500);
-  return Number.isFinite(n) && n > 0 ? n : 500;
-}
-
 export class JobRunner {
   private readonly running = new Map<string, Running>();
   /** Sandboxes whose interrupted commit must be checked in DuckDB first: jobId → row. */
@@ -126,7 +121,7 @@ export class JobRunner {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       void this.pump().finally(() => this.schedule());
-    }, pollMs());
+    }, this.services.config.jobPollMs);
     this.timer.unref();
   }
 

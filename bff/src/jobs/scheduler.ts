@@ -9,7 +9,8 @@
  *                                       Tests drive it with their own instants.
  *   scheduler.trigger(schedule)         §7.8: fires now (manual), whatever the state.
  *
- * Automatic ticks every SEG_SCHEDULER_TICK_MS (default 30000; 0 = only explicit tick()).
+ * Automatic ticks every config.schedulerTickMs (SEG_SCHEDULER_TICK_MS, default 30000; 0 = only
+ * explicit tick()).
  *
  * Rules: a schedule is due when a cron firing falls in (since, now], since = max(anchor, its last
  * cron firing). Only the LATEST such firing runs: after downtime a missed firing runs once, not once
@@ -57,12 +58,6 @@ export function getScheduler(services: Services, options: { clock?: () => number
   return s;
 }
 
-function tickMs(): number {
-  const raw = process.env.SEG_SCHEDULER_TICK_MS;
-  const n = raw === undefined || raw.trim() === '' ? 30_000 : Number(raw);
-  return Number.isFinite(n) && n >= 0 ? n : 30_000;
-}
-
 function errorMessage(err: unknown): string {
   if (err instanceof ApiError) return err.detail;
   return err instanceof Error ? err.message : String(err);
@@ -78,7 +73,7 @@ export class Scheduler {
   ) {}
 
   start(): void {
-    const ms = tickMs();
+    const ms = this.services.config.schedulerTickMs;
     if (ms === 0) return;
     const loop = () => {
       if (this.stopped) return;

@@ -44,11 +44,6 @@ export const DEFAULT_MERGE_POLICY_ID = 'default';
 const MAX_LISTED_SEGMENTS = 1500;
 const UPS = '/data/core/ups';
 
-function maxQueued(): number {
-  const n = Number(process.env.SEG_MAX_QUEUED_JOBS ?? 100);
-  return Number.isInteger(n) && n > 0 ? n : 100;
-}
-
 function snapshot(d: DefinitionRecord, requested: boolean): JobSegmentSnapshot {
   const mergePolicyId = d.body.mergePolicyId ?? DEFAULT_MERGE_POLICY_ID;
   return {
@@ -144,7 +139,7 @@ export function createSegmentJob(services: Services, ctx: CreateJobContext, requ
   const { n } = services.db
     .prepare(`SELECT count(*) AS n FROM segment_jobs WHERE org_id = ? AND sandbox_id = ? AND status IN ('NEW', 'QUEUED')`)
     .get(scope.orgId, scope.sandboxId) as { n: number };
-  if (n >= maxQueued()) throw tooMany(`Too many segment jobs are waiting in this sandbox (${n}); try again later.`, 30);
+  if (n >= services.config.maxQueuedJobs) throw tooMany(`Too many segment jobs are waiting in this sandbox (${n}); try again later.`, 30);
   const now = services.now();
   const job: Omit<JobRow, 'seq' | 'commitState'> = {
     id: randomUUID(),

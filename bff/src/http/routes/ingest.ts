@@ -9,7 +9,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import { IngestBatch, IngestBatchCreate, IngestBatchList, IngestSummary } from '@seg/shared';
 import { getDataset } from '../../control/datasets.js';
-import { Ingest, IngestError, kindOfSchema, maxFileBytes } from '../../data/ingest.js';
+import { Ingest, IngestError, kindOfSchema } from '../../data/ingest.js';
 import type { Services } from '../../services.js';
 import { requestContext } from '../context.js';
 import { ApiError, badRequest, notFound } from '../errors.js';
@@ -84,7 +84,7 @@ function toApiError(err: unknown): unknown {
 
 export function ingestRouter(services: Services): Router {
   const router = Router();
-  const ingest = new Ingest(services.config.stateDir, services.dataPlane);
+  const ingest = new Ingest(services.config.stateDir, services.dataPlane, services.config.ingestMaxBytes);
   const wrap =
     (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => {
       fn(req, res).catch((err: unknown) => next(toApiError(err)));
@@ -121,8 +121,9 @@ export function ingestRouter(services: Services): Router {
       if (!/^application\/octet-stream\b/i.test(type))
         throw badRequest(`Upload the file as application/octet-stream (got ${type}).`);
       const declared = Number(req.get('content-length'));
-      if (Number.isFinite(declared) && declared > maxFileBytes())
-        throw new ApiError(413, `The file is larger than the limit of ${maxFileBytes()} bytes (SEG_INGEST_MAX_BYTES).`);
+      const limit = services.config.ingestMaxBytes;
+      if (Number.isFinite(declared) && declared > limit)
+        throw new ApiError(413, `The file is larger than the limit of ${limit} bytes (SEG_INGEST_MAX_BYTES).`);
       await ingest.upload(
         ctx.orgId,
         ctx.sandbox.name,

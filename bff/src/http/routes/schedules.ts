@@ -91,14 +91,11 @@ registerRoute({
   responses: { 200: { description: 'Fired (the job is listed with property=properties.scheduleId==<id>)' }, ...errorResponses(400, 404, 409) },
 });
 
-function minIntervalMinutes(): number {
-  const raw = process.env.SEG_SCHEDULE_MIN_INTERVAL_MINUTES;
-  const n = raw === undefined || raw.trim() === '' ? 15 : Number(raw);
-  return Number.isFinite(n) && n >= 0 ? n : 15;
-}
-
-/** Validates a cron expression for a schedule; 400 naming the field. */
-export function validateSchedule(expression: unknown, fromMs: number): string {
+/**
+ * Validates a cron expression for a schedule; 400 naming the field. `minIntervalMinutes` is
+ * config.scheduleMinIntervalMinutes (SEG_SCHEDULE_MIN_INTERVAL_MINUTES).
+ */
+export function validateSchedule(expression: unknown, fromMs: number, minIntervalMinutes: number): string {
   if (typeof expression !== 'string' || expression.trim() === '') throw badRequest('schedule must be a non-empty Quartz cron expression.', { field: 'schedule' });
   let cron;
   try {
@@ -108,7 +105,7 @@ export function validateSchedule(expression: unknown, fromMs: number): string {
     throw err;
   }
   if (cron.next(fromMs) === undefined) throw badRequest(`Invalid schedule: "${expression}" never fires after now.`, { field: 'schedule' });
-  const min = minIntervalMinutes();
+  const min = minIntervalMinutes;
   const gap = minIntervalMs(cron, fromMs);
   if (gap !== undefined && gap < min * 60_000) {
     throw badRequest(
@@ -218,7 +215,7 @@ export function schedulesRouter(services: Services): Router {
     const ctx = requestContext(res);
     const body = ScheduleCreate.parse(req.body);
     const clock = scheduler.clock();
-    const schedule = validateSchedule(body.schedule, clock);
+    const schedule = validateSchedule(body.schedule, clock, services.config.scheduleMinIntervalMinutes);
     validateProperties(services, ctx, body.type, body.properties);
     const now = services.now();
     const row: ScheduleRow = {
@@ -260,7 +257,7 @@ export function schedulesRouter(services: Services): Router {
         if (op.value !== 'active' && op.value !== 'inactive') throw badRequest(`Operation ${i}: /state must be "active" or "inactive".`, { field: `${i}.value` });
         patch.state = op.value;
       } else if (op.path === '/schedule') {
-        patch.schedule = validateSchedule(op.value, clock);
+        patch.schedule = validateSchedule(op.value, clock, services.config.scheduleMinIntervalMinutes);
       } else {
         throw badRequest(`Operation ${i}: path "${op.path}" cannot be changed; only /state and /schedule.`, { field: `${i}.path` });
       }
