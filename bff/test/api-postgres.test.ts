@@ -2,16 +2,24 @@
  * The real server on PostgreSQL (SEG_ENGINE=postgres): previews and estimates, segment jobs,
  * inSegment, export jobs and a restart give exactly the DuckDB server's answers on the
  * conformance fixture — the conformance cases' expected members, and for exports the rows a
- * default (DuckDB) server writes. A PostgreSQL that cannot be reached is reported by /healthz.
+ * default (DuckDB) server writes. Running statements are cancelled on PostgreSQL (cancel(), the
+ * query time limit), sampled estimates hold the true counts, and a secondary sandbox starts empty
+ * and sees its ingested profiles. A PostgreSQL that cannot be reached is reported by /healthz.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeText } from '@seg/shared';
 import { readCases, type ValidCase } from './support/conformance.js';
 import { createDataset, downloadBatch, readBack, waitJob as waitExportJob, type Json } from './support/exports.js';
 import { call, createDefinition, createJob, waitJob as waitSegmentJob, type Loose, type Reply } from './support/jobs.js';
 import pg from 'pg';
-import { sandboxSchema } from '../src/engine/postgres/sandboxDb.js';
+import { BUCKETS, bucketCounts, estimateFromSample, estimateProgressively, type EstimateProgress } from '../src/engine/estimate.js';
+import { postgresSandboxDb, sandboxPool, sandboxSchema } from '../src/engine/postgres/sandboxDb.js';
+import { ensureMembershipTables } from '../src/jobs/membership.js';
+import { isInterruptError } from '../src/engine/sandboxDb.js';
+import { ApiError, toHttpError } from '../src/http/errors.js';
+import { runWithTimeout } from '../src/http/limits.js';
 import { usePostgres } from './support/postgres.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startTestServer, TEST_NOW, type TestServer } from './support/server.js';
 
 const cases = readCases();
 const postgres = usePostgres();
@@ -44,10 +52,10 @@ async function healthz(server: TestServer): Promise<{ status: number; body: Loos
 }
 
 /** Polls a GET under /data/core/ups until `done`; fails on a non-200 answer. */
-async function poll(server: TestServer, path: string, done: (body: Loose) => boolean, timeoutMs = 60_000): Promise<Loose> {
+async function poll(server: TestServer, path: string, done: (body: Loose) => boolean, sandbox = 'prod', timeoutMs = 60_000): Promise<Loose> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await call(server, 'GET', path);
+    const r = await call(server, 'GET', path, undefined, sandbox);
     expect(r.status, `${path}: ${r.text}`).toBe(200);
     if (done(r.body)) return r.body;
     if (Date.now() > deadline) throw new Error(`${path} still ${String(r.body.state)} after ${timeoutMs} ms`);
@@ -55,21 +63,27 @@ async function poll(server: TestServer, path: string, done: (body: Loose) => boo
   }
 }
 
-/** Creates a preview of `pql`; returns its id once its results are ready (or it failed). */
-async function startPreview(server: TestServer, pql: string): Promise<{ id: string; state: string; error?: string }> {
-  const created = await call(server, 'POST', '/preview', { predicateExpression: pql, predicateType: 'pql/text', predicateModel: '_xdm.context.profile' });
+/** Creates a preview of `pql`; returns its id (the evaluation runs in the background). */
+async function createPreview(server: TestServer, pql: string, sandbox = 'prod'): Promise<string> {
+  const body = { predicateExpression: pql, predicateType: 'pql/text', predicateModel: '_xdm.context.profile' };
+  const created = await call(server, 'POST', '/preview', body, sandbox);
   expect(created.status, `${pql}: ${created.text}`).toBe(201);
-  const id = String(created.body.previewId);
-  const page = await poll(server, `/preview/${id}`, (b) => b.state === 'RESULT_READY' || b.state === 'FAILED');
+  return String(created.body.previewId);
+}
+
+/** Creates a preview of `pql`; returns its id once its results are ready (or it failed). */
+async function startPreview(server: TestServer, pql: string, sandbox = 'prod'): Promise<{ id: string; state: string; error?: string }> {
+  const id = await createPreview(server, pql, sandbox);
+  const page = await poll(server, `/preview/${id}`, (b) => b.state === 'RESULT_READY' || b.state === 'FAILED', sandbox);
   return { id, state: String(page.state), ...(page.error ? { error: String(page.error.description) } : {}) };
 }
 
 /** Every member's primary id, following `links.next` (small pages, so paging is exercised too). */
-async function pagedMembers(server: TestServer, previewId: string, limit = 25): Promise<string[]> {
+async function pagedMembers(server: TestServer, previewId: string, sandbox = 'prod', limit = 25): Promise<string[]> {
   const ids: string[] = [];
   let path: string | undefined = `/preview/${previewId}?offset=0&limit=${limit}`;
   while (path) {
-    const r: Reply<Loose> = await call(server, 'GET', path);
+    const r: Reply<Loose> = await call(server, 'GET', path, undefined, sandbox);
     expect(r.status, r.text).toBe(200);
     for (const m of r.body.results as { primaryIdentity: { id: string } }[]) ids.push(m.primaryIdentity.id);
     // links.next is a full /data/core/ups/... path; `call` prefixes that itself
@@ -81,13 +95,13 @@ async function pagedMembers(server: TestServer, previewId: string, limit = 25): 
 }
 
 /** The members of a one-off preview of `pql` (sorted); the preview is deleted afterwards (per-sandbox cap). */
-async function previewMembers(server: TestServer, pql: string): Promise<string[]> {
-  const p = await startPreview(server, pql);
+async function previewMembers(server: TestServer, pql: string, sandbox = 'prod'): Promise<string[]> {
+  const p = await startPreview(server, pql, sandbox);
   try {
     expect(p.state, `${pql}: ${p.error ?? ''}`).toBe('RESULT_READY');
-    return sorted(await pagedMembers(server, p.id));
+    return sorted(await pagedMembers(server, p.id, sandbox));
   } finally {
-    await call(server, 'DELETE', `/preview/${p.id}`);
+    await call(server, 'DELETE', `/preview/${p.id}`, undefined, sandbox);
   }
 }
 
@@ -105,6 +119,17 @@ async function defineCases(server: TestServer, chosen: readonly ValidCase[]): Pr
   const ids = new Map<string, string>();
   for (const c of chosen) ids.set(c.id, await createDefinition(server, `pg ${c.id}`, c.pql));
   return ids;
+}
+
+/** Runs `sql` on a connection of its own to the test's PostgreSQL (outside the server's pools). */
+async function pgRows(sql: string, params: unknown[] = []): Promise<Loose[]> {
+  const client = new pg.Client({ connectionString: postgres.url() });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as Loose[];
+  } finally {
+    await client.end();
+  }
 }
 
 /** Runs one segment job over `definitionIds` and expects it to succeed. */
@@ -178,18 +203,12 @@ describe('the server on PostgreSQL', () => {
     }
 
     // The membership rows are in the sandbox's PostgreSQL schema, not in a DuckDB file.
-    const client = new pg.Client({ connectionString: postgres.url() });
-    await client.connect();
-    try {
-      const schema = sandboxSchema(srv.orgId, 'prod');
-      const written = await client.query(`SELECT segment_id, count(*)::int AS n FROM "${schema}".segment_membership WHERE job_id = $1 GROUP BY 1`, [
-        String(first.id),
-      ]);
-      const bySegment = new Map(written.rows.map((r: { segment_id: string; n: number }) => [r.segment_id, r.n]));
-      for (const c of chosen) expect(bySegment.get(ids.get(c.id)!) ?? 0, c.id).toBe(c.count);
-    } finally {
-      await client.end();
-    }
+    const schema = sandboxSchema(srv.orgId, 'prod');
+    const written = await pgRows(`SELECT segment_id, count(*)::int AS n FROM "${schema}".segment_membership WHERE job_id = $1 GROUP BY 1`, [
+      String(first.id),
+    ]);
+    const bySegment = new Map(written.map((r) => [r.segment_id, r.n]));
+    for (const c of chosen) expect(bySegment.get(ids.get(c.id)!) ?? 0, c.id).toBe(c.count);
 
     // The membership written to PostgreSQL is what inSegment reads in a preview.
     for (const c of chosen) {
@@ -256,6 +275,249 @@ async function exportSegment(server: TestServer, c: ValidCase): Promise<{ column
   const id = (r: Json) => String(r.primaryIdentity.id);
   return { columns, rows: normalised.sort((a: Json, b: Json) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0)) };
 }
+
+/** Waits until `check` holds, polling; fails naming `what` after `timeoutMs`. */
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not so after ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+describe('cancellation on PostgreSQL', () => {
+  const SLEEP = 'SELECT pg_sleep(30)';
+  /** Under the 30 s of the sleep: a test that passes was not waiting for it to end. */
+  const UNDER_THE_SLEEP = 20_000;
+
+  /** The sandbox pool's size (sandboxPool's default, as the data plane opens it). */
+  const POOL_SIZE = 4;
+
+  /** Backends running `sql` right now (asked outside the server's pool, which may be busy). */
+  const running = async (sql: string): Promise<number> =>
+    Number((await pgRows(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query = $1`, [sql]))[0]?.n);
+
+  it('cancel() stops a running statement (pg_cancel_backend); the pool still answers afterwards', async () => {
+    const data = await srv.running.services.dataPlane.forSandbox(srv.orgId, 'prod');
+    expect(data.db.engine).toBe('postgres');
+    const job = data.db.interruptible(SLEEP);
+    const outcome = job.promise.then(
+      () => 'pg_sleep(30) returned',
+      (err: unknown) => err,
+    );
+    await sleep(200);
+    await eventually('pg_sleep(30) running', async () => (await running(SLEEP)) === 1);
+    job.cancel();
+
+    const err = await outcome;
+    expect(isInterruptError(err), String(err)).toBe(true);
+    // PostgreSQL's own message: the statement was running and the server cancelled it
+    expect(String(err)).toMatch(/canceling statement due to user request/);
+    expect(await running(SLEEP)).toBe(0);
+    // the connection went back to the pool in working order
+    expect(await data.db.all('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    expect(await data.db.interruptible('SELECT count(*)::int AS n FROM profiles').promise).toEqual([{ n: 80 }]);
+  }, UNDER_THE_SLEEP);
+
+  it('cancels while every pooled connection is busy with the statements to cancel', async () => {
+    const data = await srv.running.services.dataPlane.forSandbox(srv.orgId, 'prod');
+    const jobs = Array.from({ length: POOL_SIZE }, () => data.db.interruptible(SLEEP));
+    const outcomes = jobs.map((job) =>
+      job.promise.then(
+        () => 'pg_sleep(30) returned',
+        (err: unknown) => err,
+      ),
+    );
+    await eventually(`${POOL_SIZE} pg_sleep(30) running`, async () => (await running(SLEEP)) === POOL_SIZE);
+    for (const job of jobs) job.cancel();
+    for (const err of await Promise.all(outcomes)) expect(isInterruptError(err), String(err)).toBe(true);
+    expect(await running(SLEEP)).toBe(0);
+    expect(await data.db.all('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  }, UNDER_THE_SLEEP);
+
+  it('runWithTimeout interrupts a statement past its limit: a 503 naming the limit, without the SQL', async () => {
+    const data = await srv.running.services.dataPlane.forSandbox(srv.orgId, 'prod');
+    const err = await runWithTimeout(data.db, 300, (t) => t.runner.all(SLEEP, [])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    const http = toHttpError(err);
+    expect(http.status).toBe(503);
+    const body = JSON.stringify((http as ApiError).body());
+    expect(body).toContain('300 ms');
+    expect(body).toContain('SEG_QUERY_TIMEOUT_MS');
+    expect(body).not.toMatch(/SELECT|pg_sleep/);
+    expect(await running(SLEEP)).toBe(0);
+    expect(await data.db.all('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  }, UNDER_THE_SLEEP);
+});
+
+/** Every estimate body of preview `id` seen while polling, until its state is no longer RUNNING. */
+async function estimateUntilDone(server: TestServer, id: string, sandbox = 'prod'): Promise<Loose[]> {
+  const seen: Loose[] = [];
+  await poll(
+    server,
+    `/estimate/${id}`,
+    (b) => {
+      seen.push(b);
+      return b.state !== 'RUNNING';
+    },
+    sandbox,
+  );
+  return seen;
+}
+
+describe('sampled estimates on PostgreSQL (SEG_ESTIMATE_SAMPLE_THRESHOLD=20 of 80 profiles)', () => {
+  let sampled: TestServer;
+  beforeAll(async () => {
+    const env = { SEG_ENGINE: 'postgres', SEG_PG_URL: postgres.url(), SEG_ESTIMATE_SAMPLE_THRESHOLD: '20', ...NO_RATE_LIMIT };
+    sampled = await startTestServer({ env }); // another organisation, so other schemas
+  }, TIMEOUT);
+  afterAll(async () => {
+    await sampled?.stop();
+  });
+
+  it('every valid case: one sample, its 95% interval holding the true count for most cases; previews still list every member', async () => {
+    const sampleSizes = new Set<number>();
+    let covered = 0;
+    await forEachLimited(cases.valid, 4, async (c) => {
+      const id = await createPreview(sampled, c.pql);
+      try {
+        const seen = await estimateUntilDone(sampled, id);
+        for (let i = 1; i < seen.length; i++) {
+          expect(seen[i]!.profilesReadSoFar, c.id).toBeGreaterThanOrEqual(seen[i - 1]!.profilesReadSoFar);
+          expect(seen[i]!.profilesMatchedSoFar, c.id).toBeGreaterThanOrEqual(seen[i - 1]!.profilesMatchedSoFar);
+        }
+        const est = seen.at(-1)!;
+        expect(est, c.id).toMatchObject({ state: 'RESULT_READY', exact: false, totalRows: 80, confidenceInterval: '95%' });
+        const read: number = est.numRowsToRead;
+        const matched: number = est.profilesMatchedSoFar;
+        expect(read, c.id).toBeGreaterThan(0);
+        expect(read, c.id).toBeLessThan(80);
+        expect(est.profilesReadSoFar, c.id).toBe(read);
+        expect(est.sampleFraction, c.id).toBeCloseTo(read / 80);
+        expect(est.estimatedSize, c.id).toBe(Math.round((matched / read) * 80));
+        const { confidenceIntervalLow: low, confidenceIntervalHigh: high } = est;
+        expect(low, c.id).toBeLessThanOrEqual(est.estimatedSize);
+        expect(high, c.id).toBeGreaterThanOrEqual(est.estimatedSize);
+        // certain bounds: the matched ones are in, the unmatched read ones are out
+        expect(low, c.id).toBeGreaterThanOrEqual(matched);
+        expect(high, c.id).toBeLessThanOrEqual(80 - (read - matched));
+        sampleSizes.add(read);
+        if (low <= c.count && c.count <= high) covered++;
+
+        // the sample is the estimate's only: the members come from the full data
+        await poll(sampled, `/preview/${id}`, (b) => b.state === 'RESULT_READY');
+        expect(sorted(await pagedMembers(sampled, id, 'prod', 100)), c.id).toEqual(sorted(c.members));
+      } finally {
+        await call(sampled, 'DELETE', `/preview/${id}`);
+      }
+    });
+    expect(sampleSizes.size).toBe(1); // the buckets are a fixed hash of the profile key
+    // one fixed sample of ~20 of 80 profiles for all cases: coverage near 95%, never poor
+    expect(covered / cases.valid.length).toBeGreaterThan(0.85);
+  }, TIMEOUT);
+
+  it('refines over rising steps of PostgreSQL’s bucket hash, ending on the whole sample', async () => {
+    const data = await sampled.running.services.dataPlane.forSandbox(sampled.orgId, 'prod');
+    expect(data.db.engine).toBe('postgres');
+    const counts = await bucketCounts(data.target);
+    expect(counts.length).toBe(BUCKETS);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(80); // the buckets partition the profiles
+    const now = Date.parse(TEST_NOW);
+    for (const c of cases.valid) {
+      const analysed = analyzeText(c.pql, { schema: data.schema });
+      expect(analysed.errors, c.id).toEqual([]);
+      const steps: EstimateProgress[] = [];
+      const final = await estimateProgressively(data.target, analysed.checked, { now, counts, threshold: 20, onProgress: (p) => steps.push(p) });
+      expect(final.plan.full, c.id).toBe(false);
+      expect(steps.length, c.id).toBe(final.plan.steps.length);
+      for (let i = 1; i < steps.length; i++) {
+        expect(steps[i]!.read, c.id).toBeGreaterThanOrEqual(steps[i - 1]!.read);
+        expect(steps[i]!.matched, c.id).toBeGreaterThanOrEqual(steps[i - 1]!.matched);
+      }
+      expect(final.done, c.id).toBe(true);
+      expect(final.read, c.id).toBe(final.plan.numRowsToRead);
+      expect(final.figures, c.id).toEqual(estimateFromSample(80, final.read, final.matched));
+    }
+  }, TIMEOUT);
+});
+
+/** Ingests `files` (NDJSON) into `datasetId` as one batch (create, upload, COMPLETE); returns COMPLETE's answer. */
+async function ingestBatch(server: TestServer, sandbox: string, datasetId: string, files: Record<string, string>): Promise<Loose> {
+  const send = async (method: string, path: string, body: string, contentType = 'application/json'): Promise<Loose> => {
+    const res = await fetch(`${server.url}/data/foundation/import${path}`, {
+      method,
+      headers: { ...server.headers(sandbox), 'content-type': contentType },
+      body,
+    });
+    const text = await res.text();
+    expect(res.status, `${method} ${path}: ${text}`).toBeLessThan(300);
+    return (text ? JSON.parse(text) : {}) as Loose;
+  };
+  const batch = await send('POST', '/batches', JSON.stringify({ datasetId, inputFormat: { format: 'json' } }));
+  for (const [name, content] of Object.entries(files)) {
+    await send('PUT', `/batches/${String(batch.id)}/datasets/${datasetId}/files/${name}`, content, 'application/octet-stream');
+  }
+  return send('POST', `/batches/${String(batch.id)}?action=COMPLETE`, '');
+}
+
+/** A preview's members (sorted) and final estimate; the preview is deleted afterwards. */
+async function previewAndEstimate(server: TestServer, pql: string, sandbox: string): Promise<{ members: string[]; estimate: Loose }> {
+  const p = await startPreview(server, pql, sandbox);
+  try {
+    expect(p.state, `${pql}: ${p.error ?? ''}`).toBe('RESULT_READY');
+    const members = sorted(await pagedMembers(server, p.id, sandbox));
+    const estimate = (await estimateUntilDone(server, p.id, sandbox)).at(-1)!;
+    return { members, estimate };
+  } finally {
+    await call(server, 'DELETE', `/preview/${p.id}`, undefined, sandbox);
+  }
+}
+
+describe('a secondary sandbox on PostgreSQL', () => {
+  const DEV = 'dev1';
+  const profile = (email: string, points: number) =>
+    JSON.stringify({ identityMap: { Email: [{ id: email, primary: true }] }, person: { name: { firstName: email.split('@')[0] } }, loyalty: { points } });
+
+  it('starts empty; profiles ingested by a batch are copied into its schema and previews and estimates see them', async () => {
+    expect((await srv.createSandbox(DEV)).status).toBe(201);
+    const schema = sandboxSchema(srv.orgId, DEV);
+
+    const empty = await previewAndEstimate(srv, 'true', DEV);
+    expect(empty.members).toEqual([]);
+    expect(empty.estimate).toMatchObject({ state: 'RESULT_READY', totalRows: 0, estimatedSize: 0 });
+    expect(await pgRows(`SELECT count(*)::int AS n FROM "${schema}".profiles`)).toEqual([{ n: 0 }]);
+
+    const datasetId = await createDataset(srv, 'dev1 people', {}, DEV);
+    const complete = await ingestBatch(srv, DEV, datasetId, {
+      'people.ndjson': [profile('a@x.com', 10), profile('b@x.com', 200), profile('c@x.com', 500)].join('\n'),
+    });
+    expect(complete).toMatchObject({ status: 'success', kind: 'profiles', metrics: { profiles: 3 } });
+
+    const everyone = await previewAndEstimate(srv, 'true', DEV);
+    expect(everyone.members).toEqual(['a@x.com', 'b@x.com', 'c@x.com']);
+    const big = await previewAndEstimate(srv, 'loyalty.points > 100', DEV);
+    expect(big.members).toEqual(['b@x.com', 'c@x.com']);
+    expect(big.estimate).toMatchObject({ state: 'RESULT_READY', exact: true, totalRows: 3, profilesReadSoFar: 3, estimatedSize: 2 });
+    // the rows are in the sandbox's own PostgreSQL schema; prod is untouched
+    expect(await pgRows(`SELECT count(*)::int AS n FROM "${schema}".profiles`)).toEqual([{ n: 3 }]);
+    expect(await pgRows(`SELECT count(*)::int AS n FROM "${sandboxSchema(srv.orgId, 'prod')}".profiles`)).toEqual([{ n: 80 }]);
+  }, TIMEOUT);
+});
+
+describe('membership tables on a fresh PostgreSQL schema', () => {
+  it('are created once when many callers (and two databases on one schema) ask at the same time', async () => {
+    const pools = [await sandboxPool(postgres.url(), 'seg_membership_race'), await sandboxPool(postgres.url(), 'seg_membership_race')];
+    try {
+      const dbs = pools.map((pool) => postgresSandboxDb(pool));
+      const results = await Promise.allSettled([...dbs, ...dbs, ...dbs].map((db) => ensureMembershipTables(db)));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const tables = await dbs[0]!.all(`SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'seg_membership_race'`);
+      expect(Number(tables[0]!.n)).toBe(2);
+    } finally {
+      for (const pool of pools) await pool.end();
+    }
+  });
+});
 
 describe('a PostgreSQL that cannot be reached', () => {
   it('makes /healthz report failed, with a message naming PostgreSQL and no stack trace', async () => {

@@ -44,24 +44,44 @@ export const HEAD_TABLE = 'segment_membership_head';
 
 export type MembershipStatus = 'realized' | 'existing' | 'exited';
 
-const ensured = new WeakSet<SandboxDb>();
+const ensured = new WeakMap<SandboxDb, Promise<void>>();
 
-/** Creates the membership tables in the sandbox's database when missing (once per database). */
-export async function ensureMembershipTables(db: SandboxDb): Promise<void> {
-  if (ensured.has(db)) return;
-  await db.run(`CREATE TABLE IF NOT EXISTS ${MEMBERSHIP_TABLE} (
+/**
+ * Creates the membership tables in the sandbox's database when missing. The first callers share
+ * one creation; on PostgreSQL it also holds an advisory lock of the schema, because concurrent
+ * `CREATE … IF NOT EXISTS` from several connections (or servers) can fail on the catalog.
+ */
+export function ensureMembershipTables(db: SandboxDb): Promise<void> {
+  let creation = ensured.get(db);
+  if (!creation) {
+    creation = createMembershipTables(db);
+    ensured.set(db, creation);
+    creation.catch(() => ensured.delete(db));
+  }
+  return creation;
+}
+
+async function createMembershipTables(db: SandboxDb): Promise<void> {
+  await db.session(async (session) => {
+    const postgres = db.engine === 'postgres';
+    if (postgres) {
+      await session.run('BEGIN');
+      await session.run('SELECT pg_advisory_xact_lock(hashtext(current_schema()))');
+    }
+    await session.run(`CREATE TABLE IF NOT EXISTS ${MEMBERSHIP_TABLE} (
       segment_id VARCHAR NOT NULL, pk BIGINT, status VARCHAR NOT NULL, qualification_time TIMESTAMP,
       job_id VARCHAR NOT NULL, primary_ns VARCHAR NOT NULL, primary_id VARCHAR NOT NULL)`);
-  await db.run(`CREATE TABLE IF NOT EXISTS ${HEAD_TABLE} (
+    await session.run(`CREATE TABLE IF NOT EXISTS ${HEAD_TABLE} (
       segment_id VARCHAR PRIMARY KEY, job_id VARCHAR NOT NULL, evaluated_at TIMESTAMP)`);
-  if (db.engine === 'postgres') {
-    // inSegment probes membership per profile: a server engine needs the index (DuckDB scans
-    // and hash-joins, where an index would only slow the job's inserts)
-    await db.run(
-      `CREATE INDEX IF NOT EXISTS ${MEMBERSHIP_TABLE}_member ON ${MEMBERSHIP_TABLE} (segment_id, primary_ns, primary_id)`,
-    );
-  }
-  ensured.add(db);
+    if (postgres) {
+      // inSegment probes membership per profile: a server engine needs the index (DuckDB scans
+      // and hash-joins, where an index would only slow the job's inserts)
+      await session.run(
+        `CREATE INDEX IF NOT EXISTS ${MEMBERSHIP_TABLE}_member ON ${MEMBERSHIP_TABLE} (segment_id, primary_ns, primary_id)`,
+      );
+      await session.run('COMMIT');
+    }
+  }).promise;
 }
 
 /** A bound instant (epoch ms) as a TIMESTAMP, the way the compiler binds them. */

@@ -6,7 +6,7 @@
  * and the compiler's unqualified table names resolve to the sandbox.
  */
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { guardedSession, InterruptedError, type Row, type SandboxDb, type SqlSession } from '../sandboxDb.js';
 import type { Interruptible } from '../store.js';
 import { postgresPool, postgresTarget } from './target.js';
@@ -34,6 +34,23 @@ export async function sandboxPool(url: string, schema: string, max = 4): Promise
     await admin.end();
   }
   return postgresPool(url, max, { searchPath: schema });
+}
+
+/**
+ * Cancels the statement a backend is running, over a connection of its own:
+ * the pool's may all be busy with the very queries to cancel.
+ */
+async function cancelBackend(pool: pg.Pool, pid: number): Promise<void> {
+  const client = new pg.Client(pool.options);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT pg_cancel_backend($1)', [pid]);
+  } catch {
+    // the statement ends on its own, or the server is gone: nothing left to cancel
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 export function postgresSandboxDb(pool: pg.Pool): SandboxDb {
@@ -75,7 +92,7 @@ export function postgresSandboxDb(pool: pg.Pool): SandboxDb {
         if (cancelled) return;
         cancelled = true;
         const pid = (client as unknown as { processID?: number } | undefined)?.processID;
-        if (pid !== undefined) void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+        if (pid !== undefined) void cancelBackend(pool, pid);
       },
     };
   };
