@@ -118,25 +118,58 @@ const INTERVALS: Record<TimeUnit, [number, SqlIntervalUnit]> = {
 };
 
 /**
+ * SQL with the dialects' generated names (lambda variables and subquery
+ * aliases: x12, y3, l7, k2) renumbered by first appearance, outside string
+ * literals: equal for two compilations of the same expression.
+ */
+export function canonicalLambdaNames(sql: string): string {
+  const seen = new Map<string, string>();
+  return sql
+    .split(/('(?:[^']|'')*')/)
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part.replace(/\b([xylk])(\d+)\b/g, (name, prefix: string) => {
+            let canonical = seen.get(name);
+            if (!canonical) {
+              canonical = `${prefix}${seen.size + 1}`;
+              seen.set(name, canonical);
+            }
+            return canonical;
+          }),
+    )
+    .join('');
+}
+
+/**
  * The aggregates of the events scan, shared by every definition compiled
  * with the same `SqlProgram` (identical aggregates are computed once).
  */
 class EventScan {
-  private readonly columns = new Map<string, string>();
-  /** Conditions of the aggregates: the scan reads only events meeting one of them. */
-  private readonly filters = new Set<string>();
+  /** By canonical SQL: the aggregate's SQL and its column alias. */
+  private readonly columns = new Map<string, { sql: string; alias: string }>();
+  /** Conditions of the aggregates, by canonical SQL: the scan reads only events meeting one of them. */
+  private readonly filters = new Map<string, string>();
   private unfiltered = false;
   needsProfileJoin = false;
 
+  /**
+   * The column of an aggregate. Definitions of a batch compile the same sub-expression with
+   * different lambda variables: compared under canonical names, they share one aggregate.
+   */
   column(aggregateSql: string, filter: string | undefined): string {
-    let alias = this.columns.get(aggregateSql);
-    if (!alias) {
-      alias = `a${this.columns.size + 1}`;
-      this.columns.set(aggregateSql, alias);
+    const key = canonicalLambdaNames(aggregateSql);
+    let column = this.columns.get(key);
+    if (!column) {
+      column = { sql: aggregateSql, alias: `a${this.columns.size + 1}` };
+      this.columns.set(key, column);
     }
     if (filter === undefined) this.unfiltered = true;
-    else this.filters.add(filter);
-    return `${EVENTS_SCAN_ALIAS}.${alias}`;
+    else {
+      const filterKey = canonicalLambdaNames(filter);
+      if (!this.filters.has(filterKey)) this.filters.set(filterKey, filter);
+    }
+    return `${EVENTS_SCAN_ALIAS}.${column.alias}`;
   }
 
   get used(): boolean {
@@ -145,9 +178,9 @@ class EventScan {
 
   /** `restrict(pkSql)`: a condition on the profile key limiting the scan (e.g. a sample). */
   sql(restrict?: (pk: string) => string): string {
-    const cols = [...this.columns].map(([agg, alias]) => `${agg} AS ${alias}`);
+    const cols = [...this.columns.values()].map(({ sql, alias }) => `${sql} AS ${alias}`);
     const filtered = !this.unfiltered && this.filters.size > 0;
-    const any = [...this.filters].map((f) => `(${f})`).join(' OR ');
+    const any = [...this.filters.values()].map((f) => `(${f})`).join(' OR ');
     const where = restrict
       ? ` WHERE (${restrict(`${EVENT_ALIAS}.pk`)})${filtered ? ` AND (${any})` : ''}`
       : filtered
