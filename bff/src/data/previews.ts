@@ -31,6 +31,7 @@ import {
   type PositionedDiagnostic,
   type PreviewResult,
   type PreviewState,
+  type PqlType,
 } from '@seg/shared';
 import { CompileError } from '../engine/compiler/compile.js';
 import {
@@ -254,7 +255,7 @@ export class PreviewManager {
         ${dialect.jsonText('identity_map')} AS im, ${dialect.jsonText('attrs')} AS a
       FROM profiles WHERE pk BETWEEN ${keys[0]} AND ${keys[keys.length - 1]} AND pk IN (${keys.map((k) => String(k)).join(',')}) ORDER BY pk`;
     const rows = await withTimeout(data.db.interruptible(sql), this.queryTimeoutMs);
-    return rows.map((r) => toResult(r));
+    return rows.map((r) => toResult(r, data.schema.profile));
   }
 
   // ---------------------------------------------------------------- internals
@@ -429,11 +430,39 @@ function profileHref(ns: string, id: string): string {
   return `/data/core/ups/access/entities?schema.name=_xdm.context.profile&entityId=${encodeURIComponent(id)}&entityIdNS=${encodeURIComponent(ns)}`;
 }
 
-function toResult(row: Record<string, unknown>): PreviewResult {
+/**
+ * The engines write a timestamp inside JSON as `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC); the API
+ * answers ISO-8601 instants, as the data contract writes them: the schema says which fields.
+ */
+export function isoTimestamps(value: unknown, type: PqlType | undefined): unknown {
+  if (value === null || value === undefined || type === undefined) return value;
+  switch (type.kind) {
+    case 'datetime': {
+      if (typeof value !== 'string') return value;
+      const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?Z?$/.exec(value);
+      return m ? `${m[1]}T${m[2]}${m[3] ? m[3].slice(0, 4).padEnd(4, '0') : '.000'}Z` : value;
+    }
+    case 'object':
+      if (typeof value !== 'object' || Array.isArray(value)) return value;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoTimestamps(v, type.fields[k])]));
+    case 'map':
+      if (typeof value !== 'object' || Array.isArray(value)) return value;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoTimestamps(v, type.value)]));
+    case 'list':
+      return Array.isArray(value) ? value.map((v) => isoTimestamps(v, type.element)) : value;
+    default:
+      return value;
+  }
+}
+
+function toResult(row: Record<string, unknown>, profileType: PqlType): PreviewResult {
   const namespace = String(row.primary_ns);
   const id = String(row.primary_id);
   const identityMap = (row.im === null || row.im === undefined ? {} : JSON.parse(String(row.im))) as PreviewResult['identityMap'];
-  const entity = (row.a === null || row.a === undefined ? {} : JSON.parse(String(row.a))) as Record<string, unknown>;
+  const entity = isoTimestamps(row.a === null || row.a === undefined ? {} : JSON.parse(String(row.a)), profileType) as Record<
+    string,
+    unknown
+  >;
   const relatedObjects: PreviewResult['relatedObjects'] = [];
   for (const [ns, ids] of Object.entries(identityMap)) {
     for (const ident of ids) {
