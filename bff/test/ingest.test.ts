@@ -3,11 +3,12 @@
  * sandbox's data (profile count, schema, estimates) changes; a bad file fails with the file and
  * line at fault and nothing is ingested; Parquet files; size limit; the prod base data is kept.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
+import { recoverCurrent } from '../src/data/ingest.js';
 
 let srv: TestServer;
 const SB = 'ingest-dev';
@@ -157,5 +158,29 @@ describe('batch ingestion', () => {
     const r = await ingest(ds, { 'new.ndjson': profile('zz.new@example.com', 987654) }, 'json', 'prod');
     expect(r.complete.status, JSON.stringify(r.complete.body)).toBe(200);
     expect(await count('prod')).toBe(before + 1);
+  });
+});
+
+describe('a COMPLETE cut short (server killed mid-swap)', () => {
+  it('puts the previous dataset back when current is missing, and clears leftovers', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'seg-ingest-recover-'));
+    try {
+      // killed between "current → .old-b1" and "staging → current"
+      mkdirSync(path.join(root, '.old-b1'));
+      writeFileSync(path.join(root, '.old-b1', 'profiles.ndjson'), '{"a":1}\n');
+      mkdirSync(path.join(root, '.staging-b1'));
+      await recoverCurrent(root);
+      expect(readFileSync(path.join(root, 'current', 'profiles.ndjson'), 'utf8')).toBe('{"a":1}\n');
+      expect(readdirSync(root)).toEqual(['current']);
+
+      // killed after the swap, before the old copy was removed: current stays
+      mkdirSync(path.join(root, '.old-b2'));
+      writeFileSync(path.join(root, '.old-b2', 'profiles.ndjson'), 'older\n');
+      await recoverCurrent(root);
+      expect(readFileSync(path.join(root, 'current', 'profiles.ndjson'), 'utf8')).toBe('{"a":1}\n');
+      expect(readdirSync(root)).toEqual(['current']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,11 @@
  * a bad file leaves the sandbox's data untouched), and only then makes it `current`. The loader's
  * error names the file and line of the joined file; it is mapped back to the uploaded file's name
  * and line. One COMPLETE per sandbox at a time.
+ *
+ * Crash safety: batch.json is replaced by rename, never rewritten in place. `current` is swapped
+ * by two renames (current → .old-<id>, staging → current); a server killed between them finds
+ * `current` missing at its next COMPLETE and puts `.old-<id>` back, so no ingested batch is lost.
+ * A batch whose COMPLETE was cut short stays `loading` with its files: COMPLETE it again.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -71,8 +76,12 @@ export class Ingest {
     return path.join(this.sandboxRoot(orgId, sandbox), 'batches', id);
   }
 
-  private save(orgId: string, b: IngestBatch): Promise<void> {
-    return writeFile(path.join(this.batchDir(orgId, b.sandboxName, b.id), 'batch.json'), JSON.stringify(b));
+  /** Replaces batch.json whole (a crash leaves the old or the new record, never half of one). */
+  private async save(orgId: string, b: IngestBatch): Promise<void> {
+    const file = path.join(this.batchDir(orgId, b.sandboxName, b.id), 'batch.json');
+    const tmp = `${file}.tmp-${randomUUID()}`;
+    await writeFile(tmp, JSON.stringify(b));
+    await rename(tmp, file);
   }
 
   get(orgId: string, sandbox: string, id: string): IngestBatch {
@@ -199,6 +208,7 @@ export class Ingest {
     if (b.status !== 'loading') throw new IngestError(409, `Batch ${id} is ${b.status}; only a loading batch can be completed.`);
     if (b.files.length === 0) throw new IngestError(400, `Batch ${id} has no files: upload at least one before COMPLETE.`);
     const root = this.sandboxRoot(orgId, sandbox);
+    await recoverCurrent(root);
     const current = path.join(root, 'current');
     const staging = path.join(root, `.staging-${id}`);
     await rm(staging, { recursive: true, force: true });
@@ -261,6 +271,19 @@ export class Ingest {
       await rm(staging, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * Repairs what a COMPLETE killed mid-swap leaves: `current` missing beside an `.old-<id>` (put
+ * back), and stale `.old-*` / `.staging-*` directories (removed).
+ */
+export async function recoverCurrent(root: string): Promise<void> {
+  if (!existsSync(root)) return;
+  const current = path.join(root, 'current');
+  const olds = readdirSync(root).filter((n) => n.startsWith('.old-'));
+  if (!existsSync(current) && olds.length > 0) await rename(path.join(root, olds[0]!), current);
+  for (const name of readdirSync(root).filter((n) => n.startsWith('.old-') || n.startsWith('.staging-')))
+    await rm(path.join(root, name), { recursive: true, force: true });
 }
 
 /** Joins parts into one NDJSON file; returns where each part's lines are (1-based). */
