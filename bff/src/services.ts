@@ -10,6 +10,7 @@
  *     log: Logger;             // pino
  *     tokenKey: Uint8Array;    // HS256 key for access tokens (http/auth.ts)
  *     bootstrap: Bootstrap;    // the first organisation and API client
+ *     onClose(hook): void;     // runs at close, newest first, before the data plane and db close
  *     close(): Promise<void>;
  *   }
  *   createServices(config, { logger? }): Services   // opens state; does not start loading data
@@ -33,6 +34,8 @@ export interface Services {
   log: Logger;
   tokenKey: Uint8Array;
   bootstrap: Bootstrap;
+  /** Work to stop at close (job runners, the scheduler): newest first, before the data closes. */
+  onClose(hook: () => void | Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ export function createServices(config: Config, options: { logger?: Logger } = {}
       engine: config.engine,
     });
     let closed = false;
+    const closeHooks: (() => void | Promise<void>)[] = [];
     return {
       config,
       db,
@@ -77,9 +81,13 @@ export function createServices(config: Config, options: { logger?: Logger } = {}
       log,
       tokenKey,
       bootstrap,
+      onClose(hook) {
+        closeHooks.push(hook);
+      },
       async close() {
         if (closed) return;
         closed = true;
+        for (const hook of closeHooks.reverse()) await hook();
         await dataPlane.close();
         db.close();
       },

@@ -2,7 +2,7 @@
  * The segment-job runner: executes the durable queue of control/jobs.ts.
  *
  *   getRunner(services)   the runner of a Services (created and started on first use; stopped,
- *                         then the services closed, by `services.close()`).
+ *                         then the services closed, by `services.close()` through its onClose hook).
  *   runner.wake()         look at the queue now (else every SEG_JOB_POLL_MS, default 500 ms)
  *   runner.cancel(id)     interrupt the job's running DuckDB statement (the API already set CANCELLING)
  *   runner.changed(ms)    resolves at the next job state change (or after ms)
@@ -74,12 +74,8 @@ export function getRunner(services: Services): JobRunner {
   if (!r) {
     r = new JobRunner(services);
     runners.set(services, r);
-    const close = services.close.bind(services);
     const runner = r;
-    services.close = async () => {
-      await runner.stop();
-      await close();
-    };
+    services.onClose(() => runner.stop());
     r.start();
   }
   return r;

@@ -47,12 +47,8 @@ export function getScheduler(services: Services, options: { clock?: () => number
   if (!s) {
     s = new Scheduler(services, options.clock ?? (() => Date.now()));
     schedulers.set(services, s);
-    const close = services.close.bind(services);
     const sched = s;
-    services.close = async () => {
-      sched.stop();
-      await close();
-    };
+    services.onClose(() => sched.stop());
     s.start();
   }
   return s;
