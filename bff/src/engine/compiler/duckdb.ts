@@ -106,17 +106,33 @@ export const duckdbDialect: SqlDialect = {
   maxIf: (v, c) => `max(${v}) FILTER (WHERE ${c})`,
   boolOrIf: (v, c) => `bool_or(${v}) FILTER (WHERE ${c})`,
   boolAndIf: (v, c) => `bool_and(${v}) FILTER (WHERE ${c})`,
-  sortedListIf: (v, c) => `list(${v} ORDER BY ${v}) FILTER (WHERE ${c} AND ${v} IS NOT NULL)`,
-  listAll: (row, orderBy) => `list(${row} ORDER BY ${orderBy})`,
+  // An ordered aggregate (`list(x ORDER BY k)`) buffers and sorts each group apart, 5× slower
+  // than collecting (key, value) pairs and sorting each profile's small list afterwards.
+  sortedListIf: (v, c) => `list_sort(list(${v}) FILTER (WHERE ${c} AND ${v} IS NOT NULL))`,
+  listAll: (row, orderBy) => sortedByKey(row, orderBy, undefined),
   firstOrderedIf: (value, orderBy, condition) =>
     `first(${value} ORDER BY ${orderBy.map(([k, dir]) => `${k} ${dir}`).join(', ')}) FILTER (WHERE ${condition})`,
   projectedList(value, orderBy, valuesAreLists) {
-    const rows = `list(${value}${orderBy ? ` ORDER BY ${orderBy}` : ''}) FILTER (WHERE ${value} IS NOT NULL)`;
+    const rows = orderBy
+      ? sortedByKey(value, orderBy, `${value} IS NOT NULL`)
+      : `list(${value}) FILTER (WHERE ${value} IS NOT NULL)`;
     if (!valuesAreLists) return rows;
     const v = freshVar();
     return `list_filter(flatten(${rows}), lambda ${v}: ${v} IS NOT NULL)`;
   },
 };
+
+/**
+ * `list(value ORDER BY key)` (optionally FILTERed) as an unordered aggregate of (key, value)
+ * pairs, put in key order afterwards by grading the keys (NULL keys last, like ORDER BY; the
+ * values themselves are never compared, so any type can be listed).
+ */
+function sortedByKey(value: string, key: string, filter: string | undefined): string {
+  const pairs = `list({'k': ${key}, 'v': ${value}})${filter ? ` FILTER (WHERE ${filter})` : ''}`;
+  const a = freshVar();
+  const b = freshVar();
+  return `list_select(list_transform(${pairs}, lambda ${a}: ${a}.v), list_grade_up(list_transform(${pairs}, lambda ${b}: ${b}.k), 'ASC', 'NULLS LAST'))`;
+}
 
 /** A SQL string literal for identifiers-as-strings that come from the schema, never from users. */
 function sqlString(s: string): string {
