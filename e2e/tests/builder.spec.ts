@@ -103,6 +103,65 @@ test('page through the preview and open a profile', async ({ page }) => {
   await expect(dialog).toBeHidden();
 });
 
+test('the preview table stays inside its panel with many attribute columns', async ({ page }) => {
+  await page.goto('/segments/new');
+  await typePql(page, 'person.gender = "female"');
+  const preview = page.getByRole('region', { name: 'Preview' });
+  await expect(preview).toContainText('Profiles 1–10 of 23', { timeout: 30_000 });
+  const attributes = [
+    'person.name.firstName',
+    'person.name.lastName',
+    'personalEmail.address',
+    'mobilePhone.number',
+    'person.birthDate',
+    'homeAddress.city',
+    'homeAddress.stateProvince',
+    'homeAddress.postalCode',
+    'loyalty.tier',
+    'loyalty.points',
+    'loyalty.lifetimeValue',
+  ];
+  await preview.getByRole('textbox', { name: 'Attribute columns' }).fill(attributes.join(', '));
+  const table = preview.getByRole('table', { name: 'Qualifying profiles' });
+  await expect(table.getByRole('columnheader')).toHaveCount(attributes.length + 1);
+
+  // the table scrolls in a focusable, named frame; nothing overflows the panel or the page
+  const frame = preview.getByRole('region', { name: 'Qualifying profiles, scrollable' });
+  const fits = async () => ({
+    panel: await preview.evaluate((e) => e.scrollWidth <= e.clientWidth),
+    frameInPanel: await frame.evaluate((f) => {
+      const panel = f.closest('section')!.getBoundingClientRect();
+      return f.getBoundingClientRect().right <= panel.right;
+    }),
+    page: await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+  });
+  expect(await fits()).toEqual({ panel: true, frameInPanel: true, page: true });
+  expect(await frame.evaluate((f) => f.scrollWidth > f.clientWidth)).toBe(true);
+
+  // keyboard users reach the frame with Tab and scroll it with the arrow keys
+  await expect(frame).toHaveAttribute('tabindex', '0');
+  await frame.focus();
+  await expect(frame).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => frame.evaluate((f) => f.scrollLeft)).toBeGreaterThan(0);
+
+  // a value is cut with an ellipsis when too long, its whole text in the title
+  const email = table
+    .getByRole('cell')
+    .getByTitle(/^[^:]+@/)
+    .first();
+  expect(await email.getAttribute('title')).toBe(await email.textContent());
+  expect(await email.evaluate((e) => getComputedStyle(e).textOverflow)).toBe('ellipsis');
+  await expect(
+    table.getByRole('columnheader').nth(3).getByTitle('personalEmail.address'),
+  ).toBeVisible();
+
+  // the one-column layout of narrower windows too
+  await page.setViewportSize({ width: 1024, height: 900 });
+  await expect.poll(fits).toEqual({ panel: true, frameInPanel: true, page: true });
+});
+
 test('save, reload, reopen', async ({ page }) => {
   const name = `Gold members ${Date.now()}`;
   await page.goto('/segments/new');

@@ -26,8 +26,9 @@ import {
   keys,
   schemaQuery,
 } from '../api/queries.ts';
-import type { ExportFormat, ExportJob, ExportJobCreate } from '../api/types.ts';
+import type { BatchFiles, ExportFormat, ExportJob, ExportJobCreate } from '../api/types.ts';
 import { useSandbox } from '../app/session.tsx';
+import { DataTable, HiddenHeader, type Column } from '../components/DataTable.tsx';
 import { fieldPaths } from './dashboards/fields.ts';
 import { formatBytes, formatDuration, formatNumber, formatTime, statusClass } from './dashboards/format.ts';
 
@@ -197,6 +198,128 @@ function ExportForm({ onDone }: { onDone: (job: ExportJob) => void }) {
   );
 }
 
+/** An export on its way: it shows its progress and can be cancelled. */
+const isRunning = (j: ExportJob) => j.status === 'NEW' || j.status === 'PROCESSING';
+
+/** The columns of the exports list; names of segments and datasets come from their own lists. */
+function exportColumns({
+  segmentName,
+  datasetName,
+  onFiles,
+  onCancel,
+}: {
+  segmentName: (id: string) => string;
+  datasetName: (id: string) => string;
+  onFiles: (job: ExportJob) => void;
+  onCancel: (id: number) => void;
+}): Column<ExportJob>[] {
+  return [
+    { key: 'export', header: 'Export', cell: (j) => <span className="mono">{j.id}</span> },
+    { key: 'status', header: 'Status', cell: (j) => <ExportStatus job={j} /> },
+    {
+      key: 'segments',
+      header: 'Segments',
+      cell: (j) => {
+        const segs = ((j.filter?.segments ?? []) as { segmentId: string }[]).map((s) =>
+          segmentName(s.segmentId),
+        );
+        return segs.length ? segs.join(', ') : <span className="muted">all profiles</span>;
+      },
+    },
+    { key: 'dataset', header: 'Dataset', cell: (j) => datasetName(j.destination.datasetId) },
+    { key: 'format', header: 'Format', cell: (j) => j.destination.format },
+    {
+      key: 'profiles',
+      header: 'Profiles',
+      className: 'num',
+      cell: (j) => formatNumber(j.metrics.totalExportedProfileCounter),
+    },
+    { key: 'created', header: 'Created', cell: (j) => formatTime(j.creationTime) },
+    {
+      key: 'duration',
+      header: 'Duration',
+      cell: (j) => formatDuration(j.metrics.totalTime.totalTimeInMs),
+    },
+    {
+      key: 'actions',
+      header: <HiddenHeader>Actions</HiddenHeader>,
+      className: 'actions',
+      cell: (j) => (
+        <>
+          {j.status === 'SUCCEEDED' && batchIdsOf(j).length > 0 && (
+            <button
+              type="button"
+              className="btn btn-small"
+              aria-label={`Files of export ${j.id}`}
+              onClick={() => onFiles(j)}
+            >
+              Files
+            </button>
+          )}
+          {isRunning(j) && (
+            <button
+              type="button"
+              className="btn btn-small btn-danger"
+              aria-label={`Cancel export ${j.id}`}
+              onClick={() => onCancel(j.id)}
+            >
+              Cancel
+            </button>
+          )}
+        </>
+      ),
+    },
+  ];
+}
+
+/** The status word, the progress while running, and the export's errors. */
+function ExportStatus({ job: j }: { job: ExportJob }) {
+  const p = j.metrics.progress;
+  return (
+    <>
+      <span className={statusClass(j.status)}>{j.status}</span>
+      {isRunning(j) && p && (
+        <div className="progress-cell">
+          <progress aria-label={`Progress of export ${j.id}`} max={100} value={p.percent} />
+          <span className="small muted">
+            {Math.round(p.percent)}% · {p.stage}
+          </span>
+        </div>
+      )}
+      {j.errors?.map((e, i) => (
+        <div key={i} className="error small">
+          <code>{e.code}</code> {e.msg}
+        </div>
+      ))}
+    </>
+  );
+}
+
+type ExportFile = BatchFiles['data'][number];
+
+/** The files of an export's batches, each with its Download button. */
+function fileColumns(onDownload: (f: ExportFile) => void): Column<ExportFile>[] {
+  return [
+    { key: 'file', header: 'File', cell: (f) => <span className="mono">{f.name}</span> },
+    { key: 'records', header: 'Records', className: 'num', cell: (f) => formatNumber(f.records) },
+    { key: 'size', header: 'Size', className: 'num', cell: (f) => formatBytes(f.length) },
+    {
+      key: 'download',
+      header: <HiddenHeader>Download</HiddenHeader>,
+      cell: (f) => (
+        <button
+          type="button"
+          className="btn btn-small"
+          aria-label={`Download ${f.name}`}
+          onClick={() => onDownload(f)}
+        >
+          Download
+        </button>
+      ),
+    },
+  ];
+}
+
 function FilesDialog({ job }: { job: ExportJob }) {
   const ids = batchIdsOf(job);
   const files = useQuery({
@@ -220,42 +343,17 @@ function FilesDialog({ job }: { job: ExportJob }) {
               {files.error.message}
             </p>
           )}
-          <table className="grid" aria-label="Files">
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col" className="num">Records</th>
-                <th scope="col" className="num">Size</th>
-                <th scope="col">
-                  <span className="visually-hidden">Download</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {(files.data ?? []).map((f) => (
-                <tr key={f.dataSetFileId}>
-                  <td className="mono">{f.name}</td>
-                  <td className="num">{formatNumber(f.records)}</td>
-                  <td className="num">{formatBytes(f.length)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="btn btn-small"
-                      aria-label={`Download ${f.name}`}
-                      onClick={() => {
-                        setError('');
-                        downloadFile(fileUrl(f.dataSetFileId), f.name).catch((e: unknown) =>
-                          setError(e instanceof Error ? e.message : String(e)),
-                        );
-                      }}
-                    >
-                      Download
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            label="Files"
+            columns={fileColumns((f) => {
+              setError('');
+              downloadFile(fileUrl(f.dataSetFileId), f.name).catch((e: unknown) =>
+                setError(e instanceof Error ? e.message : String(e)),
+              );
+            })}
+            rows={files.data ?? []}
+            rowKey={(f) => f.dataSetFileId}
+          />
           {error && (
             <p role="alert" className="error">
               {error}
@@ -311,88 +409,19 @@ export default function ExportsPage() {
           {(q.error ?? cancel.error)?.message}
         </p>
       )}
-      <table className="grid" aria-label="Export jobs">
-        <thead>
-          <tr>
-            <th scope="col">Export</th>
-            <th scope="col">Status</th>
-            <th scope="col">Segments</th>
-            <th scope="col">Dataset</th>
-            <th scope="col">Format</th>
-            <th scope="col" className="num">Profiles</th>
-            <th scope="col">Created</th>
-            <th scope="col">Duration</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {jobs.map((j) => {
-            const segs = ((j.filter?.segments ?? []) as { segmentId: string }[]).map(
-              (s) => segName.get(s.segmentId) ?? s.segmentId,
-            );
-            const running = j.status === 'NEW' || j.status === 'PROCESSING';
-            const p = j.metrics.progress;
-            return (
-              <tr key={j.id}>
-                <td className="mono">{j.id}</td>
-                <td>
-                  <span className={statusClass(j.status)}>{j.status}</span>
-                  {running && p && (
-                    <div className="progress-cell">
-                      <progress aria-label={`Progress of export ${j.id}`} max={100} value={p.percent} />
-                      <span className="small muted">
-                        {Math.round(p.percent)}% · {p.stage}
-                      </span>
-                    </div>
-                  )}
-                  {j.errors?.map((e, i) => (
-                    <div key={i} className="error small">
-                      <code>{e.code}</code> {e.msg}
-                    </div>
-                  ))}
-                </td>
-                <td>{segs.length ? segs.join(', ') : <span className="muted">all profiles</span>}</td>
-                <td>{datasets.data?.[j.destination.datasetId]?.name ?? j.destination.datasetId}</td>
-                <td>{j.destination.format}</td>
-                <td className="num">{formatNumber(j.metrics.totalExportedProfileCounter)}</td>
-                <td>{formatTime(j.creationTime)}</td>
-                <td>{formatDuration(j.metrics.totalTime.totalTimeInMs)}</td>
-                <td className="actions">
-                  {j.status === 'SUCCEEDED' && batchIdsOf(j).length > 0 && (
-                    <button
-                      type="button"
-                      className="btn btn-small"
-                      aria-label={`Files of export ${j.id}`}
-                      onClick={() => setFilesOf(j)}
-                    >
-                      Files
-                    </button>
-                  )}
-                  {running && (
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger"
-                      aria-label={`Cancel export ${j.id}`}
-                      onClick={() => cancel.mutate(j.id)}
-                    >
-                      Cancel
-                    </button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-          {q.data && jobs.length === 0 && (
-            <tr>
-              <td colSpan={9} className="empty">
-                No exports yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <DataTable
+        label="Export jobs"
+        columns={exportColumns({
+          segmentName: (id) => segName.get(id) ?? id,
+          datasetName: (id) => datasets.data?.[id]?.name ?? id,
+          onFiles: setFilesOf,
+          onCancel: (id) => cancel.mutate(id),
+        })}
+        rows={jobs}
+        rowKey={(j) => j.id}
+        loading={!q.data}
+        empty="No exports yet."
+      />
       <Modal
         isOpen={filesOf !== null}
         onOpenChange={(o) => !o && setFilesOf(null)}

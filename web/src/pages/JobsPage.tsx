@@ -21,6 +21,7 @@ import { api } from '../api/endpoints.ts';
 import { allDefinitionsQuery, FINAL_JOB_STATES, jobsQuery, keys } from '../api/queries.ts';
 import type { SegmentJob } from '../api/types.ts';
 import { useSandbox } from '../app/session.tsx';
+import { DataTable, HiddenHeader, type Column } from '../components/DataTable.tsx';
 import { formatDuration, formatTime, statusClass } from './dashboards/format.ts';
 
 export const JOB_STATES = [
@@ -136,6 +137,61 @@ function RunJobDialog({ onClose }: { onClose: () => void }) {
   );
 }
 
+/** The columns of the jobs list; Cancel is offered while a job can still be cancelled. */
+function jobColumns({
+  onCancel,
+  cancelling,
+}: {
+  onCancel: (id: string) => void;
+  /** The job whose cancel request is on its way (its button waits). */
+  cancelling: string | undefined;
+}): Column<SegmentJob>[] {
+  return [
+    {
+      key: 'job',
+      header: 'Job',
+      cell: (j) => (
+        <Link to={`/jobs/${encodeURIComponent(j.id)}`} className="mono">
+          {j.id.slice(0, 8)}
+        </Link>
+      ),
+    },
+    {
+      key: 'status',
+      header: 'Status',
+      cell: (j) => (
+        <>
+          <span className={statusClass(j.status)}>{j.status}</span>
+          <JobProgress job={j} />
+          <JobErrors job={j} />
+        </>
+      ),
+    },
+    { key: 'segments', header: 'Segments', cell: (j) => j.segments.length },
+    { key: 'source', header: 'Source', cell: (j) => j.source },
+    { key: 'created', header: 'Created', cell: (j) => formatTime(j.creationTime) },
+    { key: 'duration', header: 'Duration', cell: (j) => formatDuration(jobDuration(j)) },
+    {
+      key: 'actions',
+      header: <HiddenHeader>Actions</HiddenHeader>,
+      className: 'actions',
+      cell: (j) =>
+        !FINAL_JOB_STATES.has(j.status) &&
+        j.status !== 'CANCELLING' && (
+          <button
+            type="button"
+            className="btn btn-small btn-danger"
+            aria-label={`Cancel job ${j.id}`}
+            disabled={cancelling === j.id}
+            onClick={() => onCancel(j.id)}
+          >
+            Cancel
+          </button>
+        ),
+    },
+  ];
+}
+
 export function JobsPage() {
   const sandbox = useSandbox();
   const qc = useQueryClient();
@@ -148,6 +204,10 @@ export function JobsPage() {
   });
   const jobs = q.data?.children ?? [];
   const active = jobs.some((j) => !FINAL_JOB_STATES.has(j.status));
+  const columns = jobColumns({
+    onCancel: (id) => cancel.mutate(id),
+    cancelling: cancel.isPending ? cancel.variables : undefined,
+  });
   return (
     <section aria-labelledby="jobs-title" className="page">
       <div className="page-head">
@@ -183,61 +243,14 @@ export function JobsPage() {
           {cancel.error.message}
         </p>
       )}
-      <table className="grid" aria-label="Segment jobs">
-        <thead>
-          <tr>
-            <th scope="col">Job</th>
-            <th scope="col">Status</th>
-            <th scope="col">Segments</th>
-            <th scope="col">Source</th>
-            <th scope="col">Created</th>
-            <th scope="col">Duration</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {jobs.map((j) => (
-            <tr key={j.id}>
-              <td>
-                <Link to={`/jobs/${encodeURIComponent(j.id)}`} className="mono">
-                  {j.id.slice(0, 8)}
-                </Link>
-              </td>
-              <td>
-                <span className={statusClass(j.status)}>{j.status}</span>
-                <JobProgress job={j} />
-                <JobErrors job={j} />
-              </td>
-              <td>{j.segments.length}</td>
-              <td>{j.source}</td>
-              <td>{formatTime(j.creationTime)}</td>
-              <td>{formatDuration(jobDuration(j))}</td>
-              <td className="actions">
-                {!FINAL_JOB_STATES.has(j.status) && j.status !== 'CANCELLING' && (
-                  <button
-                    type="button"
-                    className="btn btn-small btn-danger"
-                    aria-label={`Cancel job ${j.id}`}
-                    disabled={cancel.isPending && cancel.variables === j.id}
-                    onClick={() => cancel.mutate(j.id)}
-                  >
-                    Cancel
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-          {q.data && jobs.length === 0 && (
-            <tr>
-              <td colSpan={7} className="empty">
-                No jobs{status ? ` with status ${status}` : ''} yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <DataTable
+        label="Segment jobs"
+        columns={columns}
+        rows={jobs}
+        rowKey={(j) => j.id}
+        loading={!q.data}
+        empty={`No jobs${status ? ` with status ${status}` : ''} yet.`}
+      />
       <Modal isOpen={running} onOpenChange={setRunning} isDismissable className="modal">
         <RunJobDialog onClose={() => setRunning(false)} />
       </Modal>

@@ -27,6 +27,7 @@ import { ApiError } from '../api/http.ts';
 import { allDefinitionsQuery, keys, schedulesQuery } from '../api/queries.ts';
 import type { Schedule } from '../api/types.ts';
 import { useSandbox } from '../app/session.tsx';
+import { DataTable, HiddenHeader, type Column } from '../components/DataTable.tsx';
 import { formatUtc, previewCron } from './dashboards/cron.ts';
 import { formatTime } from './dashboards/format.ts';
 
@@ -43,6 +44,12 @@ export function fieldErrorsOf(e: unknown): { schedule?: string; name?: string; s
   return { other: e.message };
 }
 
+/** The next firings of a cron expression: in UTC, the schedule's time zone, and in local time. */
+const FIRING_COLUMNS: Column<Date>[] = [
+  { key: 'utc', header: 'UTC', cell: (d) => <span className="mono">{formatUtc(d)}</span> },
+  { key: 'local', header: 'Local time', cell: (d) => d.toLocaleString() },
+];
+
 function CronPreviewBox({ expression }: { expression: string }) {
   const p = useMemo(() => previewCron(expression), [expression]);
   if (!expression.trim()) return null;
@@ -51,29 +58,14 @@ function CronPreviewBox({ expression }: { expression: string }) {
       {p.ok ? (
         <>
           {p.words && <p className="cron-words">{p.words}</p>}
-          <table className="grid compact" aria-label="Next firing times">
-            <thead>
-              <tr>
-                <th scope="col">UTC</th>
-                <th scope="col">Local time</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.next.map((d) => (
-                <tr key={d.getTime()}>
-                  <td className="mono">{formatUtc(d)}</td>
-                  <td>{d.toLocaleString()}</td>
-                </tr>
-              ))}
-              {p.next.length === 0 && (
-                <tr>
-                  <td colSpan={2} className="empty">
-                    Never fires after now.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
+          <DataTable
+            label="Next firing times"
+            className="compact"
+            columns={FIRING_COLUMNS}
+            rows={p.next}
+            rowKey={(d) => d.getTime()}
+            empty="Never fires after now."
+          />
         </>
       ) : (
         <p className="muted small">{p.error}</p>
@@ -217,6 +209,103 @@ function ScheduleDialog({ schedule, onClose }: { schedule?: Schedule; onClose: (
   );
 }
 
+/** The columns of the schedules list; each row's buttons name their schedule. */
+function scheduleColumns({
+  onToggle,
+  onTrigger,
+  onEdit,
+  onDelete,
+}: {
+  onToggle: (s: Schedule) => void;
+  onTrigger: (s: Schedule) => void;
+  onEdit: (s: Schedule) => void;
+  onDelete: (s: Schedule) => void;
+}): Column<Schedule>[] {
+  return [
+    { key: 'name', header: 'Name', cell: (s) => s.name },
+    { key: 'type', header: 'Type', cell: (s) => s.type },
+    {
+      key: 'cron',
+      header: 'Cron expression',
+      cell: (s) => (
+        <>
+          <code>{s.schedule}</code>
+          <div className="muted small">{previewCron(s.schedule).words}</div>
+        </>
+      ),
+    },
+    {
+      key: 'state',
+      header: 'State',
+      cell: (s) => <span className={`badge state-${s.state}`}>{s.state}</span>,
+    },
+    {
+      key: 'next',
+      header: 'Next run',
+      cell: (s) => (s.state === 'active' ? formatTime(s.nextRunTime) : '—'),
+    },
+    { key: 'last', header: 'Last run', cell: (s) => <LastRun schedule={s} /> },
+    {
+      key: 'actions',
+      header: <HiddenHeader>Actions</HiddenHeader>,
+      className: 'actions',
+      cell: (s) => (
+        <>
+          <button
+            type="button"
+            className="btn btn-small"
+            aria-label={`${s.state === 'active' ? 'Deactivate' : 'Activate'} ${s.name}`}
+            onClick={() => onToggle(s)}
+          >
+            {s.state === 'active' ? 'Deactivate' : 'Activate'}
+          </button>
+          <button
+            type="button"
+            className="btn btn-small"
+            aria-label={`Run ${s.name} now`}
+            onClick={() => onTrigger(s)}
+          >
+            Run now
+          </button>
+          <button
+            type="button"
+            className="btn btn-small"
+            aria-label={`Edit ${s.name}`}
+            onClick={() => onEdit(s)}
+          >
+            Edit
+          </button>
+          <button
+            type="button"
+            className="btn btn-small btn-danger"
+            aria-label={`Delete ${s.name}`}
+            onClick={() => onDelete(s)}
+          >
+            Delete
+          </button>
+        </>
+      ),
+    },
+  ];
+}
+
+/** When the schedule last fired and how, with its job or its error. */
+function LastRun({ schedule: s }: { schedule: Schedule }) {
+  if (!s.lastRun) return '—';
+  return (
+    <>
+      {formatTime(s.lastRun.firedTime)} ({s.lastRun.trigger})
+      {s.lastRun.jobId && (
+        <>
+          {' '}
+          <Link to={`/jobs/${encodeURIComponent(s.lastRun.jobId)}`}>job</Link>
+        </>
+      )}
+      {s.lastRun.error && <div className="error small">{s.lastRun.error}</div>}
+    </>
+  );
+}
+
 export default function SchedulesPage() {
   const sandbox = useSandbox();
   const qc = useQueryClient();
@@ -267,94 +356,19 @@ export default function SchedulesPage() {
           {(q.error ?? error)?.message}
         </p>
       )}
-      <table className="grid" aria-label="Schedules">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Type</th>
-            <th scope="col">Cron expression</th>
-            <th scope="col">State</th>
-            <th scope="col">Next run</th>
-            <th scope="col">Last run</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {schedules.map((s) => (
-            <tr key={s.id}>
-              <td>{s.name}</td>
-              <td>{s.type}</td>
-              <td>
-                <code>{s.schedule}</code>
-                <div className="muted small">{previewCron(s.schedule).words}</div>
-              </td>
-              <td>
-                <span className={`badge state-${s.state}`}>{s.state}</span>
-              </td>
-              <td>{s.state === 'active' ? formatTime(s.nextRunTime) : '—'}</td>
-              <td>
-                {s.lastRun ? (
-                  <>
-                    {formatTime(s.lastRun.firedTime)} ({s.lastRun.trigger})
-                    {s.lastRun.jobId && (
-                      <>
-                        {' '}
-                        <Link to={`/jobs/${encodeURIComponent(s.lastRun.jobId)}`}>job</Link>
-                      </>
-                    )}
-                    {s.lastRun.error && <div className="error small">{s.lastRun.error}</div>}
-                  </>
-                ) : (
-                  '—'
-                )}
-              </td>
-              <td className="actions">
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  aria-label={`${s.state === 'active' ? 'Deactivate' : 'Activate'} ${s.name}`}
-                  onClick={() => toggle.mutate(s)}
-                >
-                  {s.state === 'active' ? 'Deactivate' : 'Activate'}
-                </button>
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  aria-label={`Run ${s.name} now`}
-                  onClick={() => trigger.mutate(s)}
-                >
-                  Run now
-                </button>
-                <button
-                  type="button"
-                  className="btn btn-small"
-                  aria-label={`Edit ${s.name}`}
-                  onClick={() => setEditing(s)}
-                >
-                  Edit
-                </button>
-                <button
-                  type="button"
-                  className="btn btn-small btn-danger"
-                  aria-label={`Delete ${s.name}`}
-                  onClick={() => setToDelete(s)}
-                >
-                  Delete
-                </button>
-              </td>
-            </tr>
-          ))}
-          {q.data && schedules.length === 0 && (
-            <tr>
-              <td colSpan={7} className="empty">
-                No schedules yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+      <DataTable
+        label="Schedules"
+        columns={scheduleColumns({
+          onToggle: (s) => toggle.mutate(s),
+          onTrigger: (s) => trigger.mutate(s),
+          onEdit: setEditing,
+          onDelete: setToDelete,
+        })}
+        rows={schedules}
+        rowKey={(s) => s.id}
+        loading={!q.data}
+        empty="No schedules yet."
+      />
       <Modal
         isOpen={editing !== null}
         onOpenChange={(o) => !o && setEditing(null)}

@@ -9,6 +9,7 @@ import { Input, Label, SearchField } from 'react-aria-components';
 import { Link, useSearchParams } from 'react-router';
 import { searchQuery } from '../api/queries.ts';
 import { useSandbox } from '../app/session.tsx';
+import { Pager } from '../components/Pager.tsx';
 
 export function SearchPage() {
   const sandbox = useSandbox();
@@ -82,27 +83,16 @@ export function SearchPage() {
         ))}
       </ul>
       {pageInfo && pageInfo.totalPages > 1 && (
-        <nav aria-label="Pages" className="pager">
-          <button
-            type="button"
-            className="btn"
-            disabled={page === 0}
-            onClick={() => setPage((p) => p - 1)}
-          >
-            Previous
-          </button>
-          <span>
-            Page {page + 1} of {pageInfo.totalPages}
-          </span>
-          <button
-            type="button"
-            className="btn"
-            disabled={page + 1 >= pageInfo.totalPages}
-            onClick={() => setPage((p) => p + 1)}
-          >
-            Next
-          </button>
-        </nav>
+        <Pager
+          label="Pages"
+          position={`Page ${page + 1} of ${pageInfo.totalPages}`}
+          previousLabel="Previous"
+          nextLabel="Next"
+          hasPrevious={page > 0}
+          hasNext={page + 1 < pageInfo.totalPages}
+          onPrevious={() => setPage((p) => p - 1)}
+          onNext={() => setPage((p) => p + 1)}
+        />
       )}
     </section>
   );

@@ -7,17 +7,13 @@ import { ApiError } from '../api/http.ts';
 import { definitionsQuery, keys, useDeleteDefinition } from '../api/queries.ts';
 import type { SegmentDefinition } from '../api/types.ts';
 import { useSandbox } from '../app/session.tsx';
+import { DataTable, type Column } from '../components/DataTable.tsx';
+import { Pager } from '../components/Pager.tsx';
 
 const PAGE_SIZE = 20;
 
 type SortField = 'name' | 'creationTime' | 'updateTime';
-const COLUMNS: { field: SortField | null; label: string }[] = [
-  { field: 'name', label: 'Name' },
-  { field: null, label: 'Evaluation' },
-  { field: 'creationTime', label: 'Created' },
-  { field: 'updateTime', label: 'Updated' },
-  { field: null, label: 'Actions' },
-];
+type Sort = { field: SortField; dir: 'asc' | 'desc' };
 
 export function evaluationLabel(d: SegmentDefinition): string {
   const e = d.evaluationInfo;
@@ -46,6 +42,93 @@ function dependentsOf(e: unknown): string[] {
   });
 }
 
+/** A sortable column's header: a button that sorts by the column, pressed again the other way. */
+function SortHeader({
+  field,
+  label,
+  sort,
+  onSort,
+}: {
+  field: SortField;
+  label: string;
+  sort: Sort;
+  onSort: (field: SortField) => void;
+}) {
+  return (
+    <button type="button" className="sort" onClick={() => onSort(field)}>
+      {label}
+      {/* the direction is in the header's aria-sort; the arrow is for the eye only */}
+      <span aria-hidden="true">
+        {sort.field === field ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+      </span>
+    </button>
+  );
+}
+
+/** The columns of the segments list: name, created and updated sort (on the server). */
+function segmentColumns({
+  sort,
+  onSort,
+  onOpen,
+  onDuplicate,
+  onDelete,
+}: {
+  sort: Sort;
+  onSort: (field: SortField) => void;
+  onOpen: (d: SegmentDefinition) => void;
+  onDuplicate: (d: SegmentDefinition) => void;
+  onDelete: (d: SegmentDefinition) => void;
+}): Column<SegmentDefinition>[] {
+  const sortable = (
+    field: SortField,
+    label: string,
+  ): Pick<Column<SegmentDefinition>, 'header' | 'sort'> => ({
+    header: <SortHeader field={field} label={label} sort={sort} onSort={onSort} />,
+    sort: sort.field !== field ? undefined : sort.dir === 'asc' ? 'ascending' : 'descending',
+  });
+  return [
+    {
+      key: 'name',
+      ...sortable('name', 'Name'),
+      cell: (d) => (
+        <>
+          <Link to={`/segments/${d.id}`}>{d.name}</Link>
+          {d.description && <div className="muted small">{d.description}</div>}
+        </>
+      ),
+    },
+    { key: 'evaluation', header: 'Evaluation', cell: evaluationLabel },
+    { key: 'created', ...sortable('creationTime', 'Created'), cell: (d) => when(d.creationTime) },
+    { key: 'updated', ...sortable('updateTime', 'Updated'), cell: (d) => when(d.updateTime) },
+    {
+      key: 'actions',
+      header: 'Actions',
+      className: 'actions',
+      cell: (d) => (
+        <>
+          <Button className="btn btn-small" aria-label={`Open ${d.name}`} onPress={() => onOpen(d)}>
+            Open
+          </Button>
+          <Button
+            className="btn btn-small"
+            aria-label={`Duplicate ${d.name}`}
+            onPress={() => onDuplicate(d)}
+          >
+            Duplicate
+          </Button>
+          <Button
+            className="btn btn-small btn-danger"
+            aria-label={`Delete ${d.name}`}
+            onPress={() => onDelete(d)}
+          >
+            Delete
+          </Button>
+        </>
+      ),
+    },
+  ];
+}
+
 export function SegmentsPage() {
   const sandbox = useSandbox();
   const navigate = useNavigate();
@@ -53,7 +136,7 @@ export function SegmentsPage() {
   const [filter, setFilter] = useState('');
   const [name, setName] = useState('');
   const [page, setPage] = useState(0);
-  const [sort, setSort] = useState<{ field: SortField; dir: 'asc' | 'desc' }>({
+  const [sort, setSort] = useState<Sort>({
     field: 'creationTime',
     dir: 'desc',
   });
@@ -157,102 +240,36 @@ export function SegmentsPage() {
           Could not load the segments: {query.error.message}
         </p>
       )}
-      <table className="grid" aria-labelledby="segments-title">
-        <thead>
-          <tr>
-            {COLUMNS.map((c) => (
-              <th
-                key={c.label}
-                scope="col"
-                aria-sort={
-                  c.field && sort.field === c.field
-                    ? sort.dir === 'asc'
-                      ? 'ascending'
-                      : 'descending'
-                    : undefined
-                }
-              >
-                {c.field ? (
-                  <button type="button" className="sort" onClick={() => toggleSort(c.field!)}>
-                    {c.label}
-                    <span aria-hidden="true">
-                      {sort.field === c.field ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
-                    </span>
-                  </button>
-                ) : (
-                  c.label
-                )}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((d) => (
-            <tr key={d.id}>
-              <td>
-                <Link to={`/segments/${d.id}`}>{d.name}</Link>
-                {d.description && <div className="muted small">{d.description}</div>}
-              </td>
-              <td>{evaluationLabel(d)}</td>
-              <td>{when(d.creationTime)}</td>
-              <td>{when(d.updateTime)}</td>
-              <td className="actions">
-                <Button
-                  className="btn btn-small"
-                  aria-label={`Open ${d.name}`}
-                  onPress={() => void navigate(`/segments/${d.id}`)}
-                >
-                  Open
-                </Button>
-                <Button
-                  className="btn btn-small"
-                  aria-label={`Duplicate ${d.name}`}
-                  onPress={() => void duplicate(d)}
-                >
-                  Duplicate
-                </Button>
-                <Button
-                  className="btn btn-small btn-danger"
-                  aria-label={`Delete ${d.name}`}
-                  onPress={() => {
-                    setDeleteError(null);
-                    setToDelete(d);
-                  }}
-                >
-                  Delete
-                </Button>
-              </td>
-            </tr>
-          ))}
-          {!query.isPending && rows.length === 0 && (
-            <tr>
-              <td colSpan={COLUMNS.length} className="empty">
-                {name ? `No segment name contains “${name}”.` : 'No segments in this sandbox yet.'}{' '}
-                <Link to="/segments/new">Create one</Link>.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
-      <nav aria-label="Pages" className="pager">
-        <Button
-          className="btn"
-          isDisabled={page === 0}
-          onPress={() => setPage((p) => Math.max(0, p - 1))}
-        >
-          Previous page
-        </Button>
-        <span>
-          Page {page + 1} of {totalPages}
-        </span>
-        <Button
-          className="btn"
-          isDisabled={page + 1 >= totalPages}
-          onPress={() => setPage((p) => p + 1)}
-        >
-          Next page
-        </Button>
-      </nav>
+      <DataTable
+        labelledBy="segments-title"
+        columns={segmentColumns({
+          sort,
+          onSort: toggleSort,
+          onOpen: (d) => void navigate(`/segments/${d.id}`),
+          onDuplicate: (d) => void duplicate(d),
+          onDelete: (d) => {
+            setDeleteError(null);
+            setToDelete(d);
+          },
+        })}
+        rows={rows}
+        rowKey={(d) => d.id}
+        loading={query.isPending}
+        empty={
+          <>
+            {name ? `No segment name contains “${name}”.` : 'No segments in this sandbox yet.'}{' '}
+            <Link to="/segments/new">Create one</Link>.
+          </>
+        }
+      />
+      <Pager
+        label="Pages"
+        position={`Page ${page + 1} of ${totalPages}`}
+        hasPrevious={page > 0}
+        hasNext={page + 1 < totalPages}
+        onPrevious={() => setPage((p) => Math.max(0, p - 1))}
+        onNext={() => setPage((p) => p + 1)}
+      />
 
       <Modal
         isOpen={toDelete !== null}

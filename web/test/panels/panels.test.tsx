@@ -163,6 +163,11 @@ describe('PreviewPanel', () => {
     expect(await within(region).findByText('Profiles 1–10 of 23')).toBeDefined();
     expect(within(region).getAllByRole('row')).toHaveLength(11);
     expect(within(region).getByRole('cell', { name: 'F1' })).toBeDefined();
+    // a wide table scrolls in a focusable, named frame; a truncated value keeps its whole text
+    const frame = within(region).getByRole('region', { name: 'Qualifying profiles, scrollable' });
+    expect(frame.tabIndex).toBe(0);
+    expect(within(frame).getByRole('table', { name: 'Qualifying profiles' })).toBeDefined();
+    expect(within(region).getByTitle('F1').textContent).toBe('F1');
     const next = within(region).getByRole('button', { name: 'Next profiles' });
     fireEvent.click(next);
     expect(await within(region).findByText('Profiles 11–20 of 23')).toBeDefined();

@@ -8,6 +8,8 @@ import { useState } from 'react';
 import { Button, Dialog, Heading, Input, Label, Modal, TextField } from 'react-aria-components';
 import { api } from '../../api/endpoints.ts';
 import type { PreviewResult } from '../../api/types.ts';
+import { DataTable, Truncated, type Column } from '../../components/DataTable.tsx';
+import { Pager } from '../../components/Pager.tsx';
 
 export const PREVIEW_PAGE_SIZE = 10;
 
@@ -49,6 +51,41 @@ export function identityOf(r: PreviewResult): { namespace: string; id: string } 
 function eventsOf(r: PreviewResult): Record<string, unknown>[] | undefined {
   const e = (r as PreviewResult & { events?: unknown }).events;
   return Array.isArray(e) ? (e as Record<string, unknown>[]) : undefined;
+}
+
+/**
+ * The preview's columns: the primary identity (opens the profile) and the chosen attributes.
+ * Attribute paths and values can be long and there can be many: each is kept on one line and
+ * truncated, with the whole value in its tooltip, and the table scrolls inside the panel.
+ */
+function previewColumns(
+  attributes: string[],
+  onOpen: (r: PreviewResult) => void,
+): Column<PreviewResult>[] {
+  return [
+    {
+      key: 'identity',
+      header: 'Primary identity',
+      cell: (r) => {
+        const ident = identityOf(r);
+        return (
+          <Button
+            className="link-button"
+            aria-label={`Open profile ${ident.id}`}
+            onPress={() => onOpen(r)}
+          >
+            <Truncated text={`${ident.namespace ? `${ident.namespace}: ` : ''}${ident.id}`} />
+          </Button>
+        );
+      },
+    },
+    // `attr:` keeps an attribute named like the identity column apart from it
+    ...attributes.map((c): Column<PreviewResult> => ({
+      key: `attr:${c}`,
+      header: <Truncated text={c} />,
+      cell: (r) => <Truncated text={show(valueAt(r.entity, c))} />,
+    })),
+  ];
 }
 
 export function PreviewPanel({
@@ -131,70 +168,35 @@ export function PreviewPanel({
                 Loading the profiles…
               </p>
             )}
-          <table className={stale ? 'grid is-stale' : 'grid'} aria-label="Qualifying profiles">
-            <thead>
-              <tr>
-                <th scope="col">Primary identity</th>
-                {columns.map((c) => (
-                  <th scope="col" key={c}>
-                    {c}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {results.map((r) => {
-                const ident = identityOf(r);
-                return (
-                  <tr key={`${ident.namespace}:${ident.id}`}>
-                    <td>
-                      <Button
-                        className="link-button"
-                        aria-label={`Open profile ${ident.id}`}
-                        onPress={() => setOpen(r)}
-                      >
-                        {ident.namespace ? `${ident.namespace}: ` : ''}
-                        {ident.id}
-                      </Button>
-                    </td>
-                    {columns.map((c) => (
-                      <td key={c}>{show(valueAt(r.entity, c))}</td>
-                    ))}
-                  </tr>
-                );
-              })}
-              {ready && query.data?.state === 'RESULT_READY' && results.length === 0 && (
-                <tr>
-                  <td colSpan={columns.length + 1} className="empty">
-                    No profile qualifies.
-                  </td>
-                </tr>
-              )}
-            </tbody>
-          </table>
-          <nav aria-label="Preview pages" className="pager">
-            <Button
-              className="btn"
-              isDisabled={offset === 0}
-              onPress={() =>
-                setPage({ id: previewId, offset: Math.max(0, offset - PREVIEW_PAGE_SIZE) })
-              }
-            >
-              Previous profiles
-            </Button>
-            <span aria-live="polite">
-              {results.length
+          <DataTable
+            label="Qualifying profiles"
+            scrollLabel="Qualifying profiles, scrollable"
+            className={stale ? 'is-stale' : undefined}
+            columns={previewColumns(columns, setOpen)}
+            rows={results}
+            rowKey={(r) => {
+              const ident = identityOf(r);
+              return `${ident.namespace}:${ident.id}`;
+            }}
+            loading={!ready || query.data?.state !== 'RESULT_READY'}
+            empty="No profile qualifies."
+          />
+          <Pager
+            label="Preview pages"
+            position={
+              results.length
                 ? `Profiles ${from}–${to}${count !== undefined ? ` of ${count}` : ''}`
-                : ''}
-            </span>
-            <Button
-              className="btn"
-              isDisabled={!hasNext}
-              onPress={() => setPage({ id: previewId, offset: offset + PREVIEW_PAGE_SIZE })}
-            >
-              Next profiles
-            </Button>
-          </nav>
+                : ''
+            }
+            previousLabel="Previous profiles"
+            nextLabel="Next profiles"
+            hasPrevious={offset > 0}
+            hasNext={hasNext}
+            onPrevious={() =>
+              setPage({ id: previewId, offset: Math.max(0, offset - PREVIEW_PAGE_SIZE) })
+            }
+            onNext={() => setPage({ id: previewId, offset: offset + PREVIEW_PAGE_SIZE })}
+          />
         </>
       )}
       <Modal
