@@ -30,7 +30,7 @@ import path from 'node:path';
 import type { DataSchema } from '@seg/shared';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { EngineOptions } from '../engine/dataset.js';
+import { redactUrl, type EngineOptions } from '../engine/dataset.js';
 import type { EngineTarget } from '../engine/evaluate.js';
 import { generateDataset } from '../engine/generate.js';
 import { loadDataset, readDatasetMeta, TABLES, type LoadReport } from '../engine/load.js';
@@ -357,16 +357,5 @@ async function postgresLoadedAt(pool: pg.Pool): Promise<string | undefined> {
     return rows.rows[0] ? (JSON.parse(String(rows.rows[0].value)) as LoadReport).loadedAt : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** A database URL without its password, for messages and logs. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'SEG_PG_URL';
   }
 }

@@ -431,10 +431,12 @@ function profileHref(ns: string, id: string): string {
 }
 
 /**
- * The engines write a timestamp inside JSON as `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC); the API
- * answers ISO-8601 instants, as the data contract writes them: the schema says which fields.
+ * A profile's attributes as the API shows them, the way the data contract writes them: the
+ * engines write a timestamp inside JSON as `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC), answered as an
+ * ISO-8601 instant (the schema says which fields), and a field the profile does not have as
+ * null, left out (missing and null are the same value in PQL).
  */
-export function isoTimestamps(value: unknown, type: PqlType | undefined): unknown {
+export function presentEntity(value: unknown, type: PqlType | undefined): unknown {
   if (value === null || value === undefined || type === undefined) return value;
   switch (type.kind) {
     case 'datetime': {
@@ -444,12 +446,16 @@ export function isoTimestamps(value: unknown, type: PqlType | undefined): unknow
     }
     case 'object':
       if (typeof value !== 'object' || Array.isArray(value)) return value;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoTimestamps(v, type.fields[k])]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([, v]) => v !== null)
+          .map(([k, v]) => [k, presentEntity(v, type.fields[k])]),
+      );
     case 'map':
       if (typeof value !== 'object' || Array.isArray(value)) return value;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isoTimestamps(v, type.value)]));
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, presentEntity(v, type.value)]));
     case 'list':
-      return Array.isArray(value) ? value.map((v) => isoTimestamps(v, type.element)) : value;
+      return Array.isArray(value) ? value.map((v) => presentEntity(v, type.element)) : value;
     default:
       return value;
   }
@@ -459,7 +465,7 @@ function toResult(row: Record<string, unknown>, profileType: PqlType): PreviewRe
   const namespace = String(row.primary_ns);
   const id = String(row.primary_id);
   const identityMap = (row.im === null || row.im === undefined ? {} : JSON.parse(String(row.im))) as PreviewResult['identityMap'];
-  const entity = isoTimestamps(row.a === null || row.a === undefined ? {} : JSON.parse(String(row.a)), profileType) as Record<
+  const entity = presentEntity(row.a === null || row.a === undefined ? {} : JSON.parse(String(row.a)), profileType) as Record<
     string,
     unknown
   >;

@@ -77,6 +77,17 @@ export function engineOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Engi
   return { engine };
 }
 
+/** A database URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'SEG_PG_URL';
+  }
+}
+
 /**
  * Loads a dataset directory: into a fresh in-memory DuckDB (the default), or
  * into the PostgreSQL database of `pgUrl` (replacing its tables).

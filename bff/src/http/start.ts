@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { ADMIN_USER, readCredentials } from '../control/clients.js';
+import { redactUrl } from '../engine/dataset.js';
 import { createServices, type Services } from '../services.js';
 import { createApp } from './app.js';
 
@@ -58,6 +59,7 @@ export function banner(url: string, services: Services): string {
     `  Client secret:  ${secret}`,
     `  Studio login:   ${ADMIN_USER} / ${password}`,
     `  State:          ${config.stateDir}${bootstrap.generatedClientSecret ? '   (credentials written to credentials.txt, mode 0600)' : ''}`,
+    `  Engine:         ${config.engine.engine === 'postgres' ? `PostgreSQL ${redactUrl(config.engine.pgUrl ?? '')} (a schema per sandbox)` : 'DuckDB (embedded)'}`,
     `  Data:           ${config.dataDir ?? `demo data (${config.demoProfiles} profiles)`} — loading in the background; GET /healthz is 200 when ready`,
   ].join('\n');
 }
