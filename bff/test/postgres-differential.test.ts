@@ -58,14 +58,16 @@ function generated(
   return definitions;
 }
 
+/** The dataset in `dir` loaded into DuckDB and into the throwaway PostgreSQL. */
+function openOnBothEngines(dir: string): Promise<[OpenDataset, OpenDataset]> {
+  return Promise.all([openDataset(dir), openDataset(dir, { engine: 'postgres', pgUrl: pg.url() })]);
+}
+
 describe('DuckDB and PostgreSQL agree on the conformance fixture', () => {
   let duck: OpenDataset;
   let post: OpenDataset;
   beforeAll(async () => {
-    [duck, post] = await Promise.all([
-      openDataset(CONFORMANCE_DIR.pathname),
-      openDataset(CONFORMANCE_DIR.pathname, { engine: 'postgres', pgUrl: pg.url() }),
-    ]);
+    [duck, post] = await openOnBothEngines(CONFORMANCE_DIR.pathname);
   });
   afterAll(() => {
     duck?.close();
@@ -129,10 +131,7 @@ describe('DuckDB and PostgreSQL agree on a generated dataset of 2,000 profiles',
       outDir: dir,
       now: new Date(now),
     });
-    [duck, post] = await Promise.all([
-      openDataset(dir),
-      openDataset(dir, { engine: 'postgres', pgUrl: pg.url() }),
-    ]);
+    [duck, post] = await openOnBothEngines(dir);
   });
   afterAll(() => {
     duck?.close();
@@ -360,10 +359,7 @@ describe('DuckDB and PostgreSQL agree on lists read from JSON', () => {
         )
         .join('\n') + '\n',
     );
-    [duck, post] = await Promise.all([
-      openDataset(dir),
-      openDataset(dir, { engine: 'postgres', pgUrl: pg.url() }),
-    ]);
+    [duck, post] = await openOnBothEngines(dir);
   });
   afterAll(() => {
     duck?.close();

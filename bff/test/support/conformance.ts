@@ -27,3 +27,25 @@ export interface Cases {
 export function readCases(): Cases {
   return JSON.parse(readFileSync(new URL('cases.json', CONFORMANCE_DIR), 'utf8')) as Cases;
 }
+
+/**
+ * Why an estimate of the fixture is not the exact one for `count` members (the fixture is small,
+ * so estimates read every profile), or undefined when it is.
+ */
+export function inexactEstimate(estimate: Record<string, unknown>, count: number): string | undefined {
+  const want = {
+    state: 'RESULT_READY',
+    estimatedSize: count,
+    profilesMatchedSoFar: count,
+    confidenceIntervalLow: count,
+    confidenceIntervalHigh: count,
+    standardError: 0,
+    exact: true,
+    totalRows: 80,
+    numRowsToRead: 80,
+    profilesReadSoFar: 80,
+    confidenceInterval: '95%',
+  };
+  const got = Object.fromEntries(Object.keys(want).map((k) => [k, estimate[k]]));
+  return JSON.stringify(got) === JSON.stringify(want) ? undefined : `${JSON.stringify(got)} ≠ ${JSON.stringify(want)}`;
+}
