@@ -497,8 +497,11 @@ const managers = new WeakMap<Services, PreviewManager>();
 export function previewManager(services: Services, options?: PreviewManagerOptions): PreviewManager {
   let m = managers.get(services);
   if (!m) {
-    m = new PreviewManager(services, options);
-    managers.set(services, m);
+    const manager = new PreviewManager(services, options);
+    m = manager;
+    managers.set(services, manager);
+    // running previews are cancelled at shutdown (a PostgreSQL pool would wait for them)
+    services.onClose(() => manager.close());
   }
   return m;
 }
