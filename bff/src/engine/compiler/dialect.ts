@@ -123,6 +123,26 @@ export interface SqlDialect {
 
 export type SqlIntervalUnit = 'MILLISECOND' | 'SECOND' | 'MINUTE' | 'HOUR' | 'DAY' | 'MONTH' | 'YEAR';
 
+/** The bound-parameter type of a scalar PQL type (the same for every engine; each spells it). */
+export function sqlScalarType(type: PqlType): SqlScalarType | undefined {
+  switch (type.kind) {
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'int':
+      return 'BIGINT';
+    case 'double':
+      return 'DOUBLE';
+    case 'string':
+      return 'VARCHAR';
+    case 'date':
+      return 'DATE';
+    case 'datetime':
+      return 'TIMESTAMP';
+    default:
+      return undefined;
+  }
+}
+
 /** Collects bound parameter values; the compiler never pastes a value into SQL text. */
 export class ParamList {
   readonly values: unknown[] = [];

@@ -1,6 +1,5 @@
 /** The DuckDB dialect: nested STRUCT/LIST/MAP columns and list lambdas. */
-import type { PqlType } from '@seg/shared';
-import type { SqlDialect, SqlIntervalUnit, SqlScalarType } from './dialect.js';
+import { sqlScalarType, type SqlDialect, type SqlIntervalUnit } from './dialect.js';
 
 let lambdaCounter = 0;
 /** Lambda variables must be unique wherever lambdas nest. */
@@ -13,24 +12,7 @@ export const duckdbDialect: SqlDialect = {
   name: 'duckdb',
   quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
   placeholder: (index, type) => `CAST($${index} AS ${type})`,
-  sqlType(type: PqlType): SqlScalarType | undefined {
-    switch (type.kind) {
-      case 'boolean':
-        return 'BOOLEAN';
-      case 'int':
-        return 'BIGINT';
-      case 'double':
-        return 'DOUBLE';
-      case 'string':
-        return 'VARCHAR';
-      case 'date':
-        return 'DATE';
-      case 'datetime':
-        return 'TIMESTAMP';
-      default:
-        return undefined;
-    }
-  },
+  sqlType: sqlScalarType,
 
   structField(struct, name) {
     return `struct_extract(${struct}, ${sqlString(name)})`;

@@ -26,7 +26,7 @@
  * LC_CTYPE, which must be a UTF-8 locale (C.UTF-8 or any xx_XX.UTF-8).
  */
 import type { PqlType } from '@seg/shared';
-import type { SqlDialect, SqlIntervalUnit, SqlScalarType } from './dialect.js';
+import { sqlScalarType, type SqlDialect, type SqlIntervalUnit, type SqlScalarType } from './dialect.js';
 
 let counter = 0;
 /** Subquery aliases must be unique wherever list functions nest. */
@@ -287,24 +287,7 @@ export const postgresDialect: SqlDialect = {
   name: 'postgres',
   quoteIdent: (name) => `"${name.replaceAll('"', '""')}"`,
   placeholder: (index, type) => `CAST($${index} AS ${PG_TYPES[type]})`,
-  sqlType(type: PqlType): SqlScalarType | undefined {
-    switch (type.kind) {
-      case 'boolean':
-        return 'BOOLEAN';
-      case 'int':
-        return 'BIGINT';
-      case 'double':
-        return 'DOUBLE';
-      case 'string':
-        return 'VARCHAR';
-      case 'date':
-        return 'DATE';
-      case 'datetime':
-        return 'TIMESTAMP';
-      default:
-        return undefined;
-    }
-  },
+  sqlType: sqlScalarType,
 
   structField: (struct, name, type) => extract(struct, lit(name), type),
   listLiteral(items) {
