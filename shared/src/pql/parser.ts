@@ -34,7 +34,7 @@ import { AGGREGATE_HEADS } from './catalogue.js';
 import { error, SourceText, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { tokenize } from './lexer.js';
 import { daysInMonth, MONTH_NAMES } from './time.js';
-import { TIME_UNIT_WORDS, type Token } from './tokens.js';
+import { OPERAND_KEYWORDS, TIME_UNIT_WORDS, type Token } from './tokens.js';
 
 export interface ParseResult {
   readonly root: Expr;
@@ -334,24 +334,7 @@ class Parser {
       case 'param':
         return true;
       case 'keyword':
-        return [
-          'not',
-          'this',
-          'xEvent',
-          'true',
-          'false',
-          'null',
-          'now',
-          'today',
-          'yesterday',
-          'tomorrow',
-          'if',
-          'chain',
-          'let',
-          'exists',
-          'forall',
-          'select',
-        ].includes(t.value);
+        return (OPERAND_KEYWORDS as readonly string[]).includes(t.value);
       case 'punct':
         return ['(', '[', '{', '-', '^', '!'].includes(t.value);
       default:

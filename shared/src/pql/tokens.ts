@@ -106,6 +106,29 @@ export const PUNCTUATION = [
 ] as const;
 export type Punct = (typeof PUNCTUATION)[number];
 
+/**
+ * Keywords that can start an operand (a value or a condition), as the parser
+ * reads them; the editor offers them where an operand may start.
+ */
+export const OPERAND_KEYWORDS = [
+  'not',
+  'this',
+  'xEvent',
+  'true',
+  'false',
+  'null',
+  'now',
+  'today',
+  'yesterday',
+  'tomorrow',
+  'if',
+  'chain',
+  'let',
+  'exists',
+  'forall',
+  'select',
+] as const;
+
 /** Time unit words (contextual, pql.md §1.4), singular and plural, to the AST unit. */
 export const TIME_UNIT_WORDS: ReadonlyMap<string, import('./ast.js').TimeUnit> = new Map([
   ['millisecond', 'millisecond'],

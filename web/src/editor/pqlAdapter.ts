@@ -10,6 +10,8 @@
 import {
   CATALOGUE,
   KEYWORDS,
+  OPERAND_KEYWORDS,
+  PUNCTUATION,
   SourceText,
   TIME_UNITS,
   TIME_UNIT_WORDS,
@@ -63,19 +65,15 @@ export interface LineState {
   readonly inComment: boolean;
 }
 
-const OPERATOR_PUNCT = new Set([
-  '=',
-  '!=',
-  '<',
-  '<=',
-  '>',
-  '>=',
-  '+',
-  '-',
-  '*',
-  '/',
-  '%',
-  '!',
+/**
+ * Punctuation shown as an operator: the catalogue's operators and their
+ * aliases (`!` for `not`), and the syntax of lambdas (`=>`) and of the
+ * parent scope (`^`); the rest is a delimiter.
+ */
+const OPERATOR_PUNCT = new Set<string>([
+  ...CATALOGUE.filter((e) => e.kind === 'operator')
+    .flatMap((e) => [e.name, ...(e.aliases ?? [])])
+    .filter((name) => (PUNCTUATION as readonly string[]).includes(name)),
   '=>',
   '^',
 ]);
@@ -653,23 +651,8 @@ export function completionsAt(text: string, offset: number, schema?: DataSchema)
     items.push(...fieldSuggestions(schema.profile.fields, '0', true));
   }
   items.push(...functionSuggestions());
-  const operandWords = [
-    'xEvent',
-    'not',
-    'exists',
-    'forall',
-    'select',
-    'let',
-    'if',
-    'chain',
-    'true',
-    'false',
-    'null',
-    'now',
-    'today',
-    'yesterday',
-    'tomorrow',
-  ];
+  // `this` names the profile in lambdas only: not offered as a bare operand
+  const operandWords = OPERAND_KEYWORDS.filter((w) => w !== 'this');
   items.push(
     ...operandWords.map((w) =>
       keywordSuggestion(keyword(w.toLowerCase()), w === 'xEvent' ? '1' : '4'),
